@@ -1,0 +1,1 @@
+"""Archivist's faces: the command line, settings and logging. The engine is ``knowledge``."""

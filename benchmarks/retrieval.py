@@ -1,0 +1,514 @@
+"""Retrieval quality on XQuAD, against a plain BM25 baseline in the same run.
+
+Each setting stores the XQuAD paragraphs of one language in a fresh SQLite file
+(one Wikipedia title = one article), asks the 1,190 questions through
+``Archivist.ask`` and counts a hit when a gold answer text appears in a top-k
+passage (passage recall) or in a top-k quote actually shown (quote recall).
+The baseline is bm25s over exactly the passages the store holds.
+
+    python benchmarks/retrieval.py [--k 5] [--settings en-en,ro-ro,en-ro] [--limit N]
+                                   [--json out.json] [--misses misses.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import xquad
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from knowledge import Archivist
+
+log = logging.getLogger(__name__)
+
+#: setting -> (question language, passage language)
+SETTINGS = {"en-en": ("en", "en"), "ro-ro": ("ro", "ro"), "en-ro": ("en", "ro")}
+
+LABELS = {"passage@5": "passage recall@5", "quote@5": "quote recall@5", "passagemrr": "passage MRR"}
+
+#: (setting, metric, minimum) from the issue.
+TARGETS = (
+    ("en-en", "passage@5", 0.97),
+    ("ro-ro", "passage@5", 0.97),
+    ("en-ro", "passage@5", 0.85),
+    ("en-en", "quote@5", 0.90),
+    ("en-ro", "quote@5", 0.70),
+)
+
+# The baseline is meant to be plain: bm25s' own English list, and for Romanian
+# only the commonest function and question words.
+_ROMANIAN_STOPWORDS = """a ai al ale am are au ca care ce cel cea cei cele cine cu cum când
+    cât câte câți către da dar de deci din după este fi fost în îi îl într la le lor lui mai ne nu o
+    pe pentru prin sa să se și sau sunt un una unde unei unui va vor"""
+ROMANIAN_STOPWORDS = frozenset(_ROMANIAN_STOPWORDS.split())
+
+WORD = re.compile(r"\w+")
+OUTCOME_KEYS = ("id", "passage_rank", "quote_rank", "bm25_rank", "found", "latency_ms")
+
+
+# ---------------------------------------------------------------- matching
+
+
+def normalise(text: str) -> str:
+    """NFC and single spaces, so line breaks inside a passage do not hide an answer."""
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+@dataclass(frozen=True)
+class Gold:
+    """Gold answers, prepared for the substring test."""
+
+    texts: tuple[str, ...]
+
+    @classmethod
+    def of(cls, answers: Iterable[str]) -> Gold:
+        return cls(tuple(t for t in (normalise(a) for a in answers) if t))
+
+    def in_text(self, text: str) -> bool:
+        # Case-sensitive first; casefolded too, so a sentence-initial capital
+        # in the quote does not turn a found answer into a miss.
+        text = normalise(text)
+        if any(g in text for g in self.texts):
+            return True
+        folded = text.casefold()
+        return any(g.casefold() in folded for g in self.texts)
+
+    def first_rank(self, texts: Sequence[str]) -> int | None:
+        """1-based rank of the first text containing a gold answer."""
+        for rank, text in enumerate(texts, start=1):
+            if self.in_text(text):
+                return rank
+        return None
+
+
+# ---------------------------------------------------------------- baseline
+
+
+def tokens(text: str, language: str) -> list[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    stop = frozenset(STOPWORDS_EN) if language == "en" else ROMANIAN_STOPWORDS
+    return [t for t in WORD.findall(text.lower()) if t not in stop]
+
+
+class Bm25Baseline:
+    """bm25s with default parameters over a fixed list of passages."""
+
+    def __init__(self, passages: Sequence[str], passage_language: str) -> None:
+        import bm25s
+
+        self._retriever = bm25s.BM25()
+        self._retriever.index([tokens(p, passage_language) for p in passages], show_progress=False)
+
+    def rank(self, question: str, question_language: str, k: int) -> list[int]:
+        """Indexes of the top-k passages with a score above zero."""
+        import numpy as np
+
+        vocab = self._retriever.vocab_dict
+        query = [t for t in tokens(question, question_language) if t in vocab]
+        if not query:
+            return []
+        scores = self._retriever.get_scores(query)
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [int(i) for i in order if scores[i] > 0]
+
+
+# ---------------------------------------------------------------- running
+
+
+@dataclass
+class Outcome:
+    """What one question got from both systems."""
+
+    id: str
+    question: str
+    gold: tuple[str, ...]
+    passage_rank: int | None
+    quote_rank: int | None
+    bm25_rank: int | None
+    found: bool
+    latency_ms: float
+    bm25_ms: float
+    top: list[dict[str, object]] = field(default_factory=list)
+    terms: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class SettingRun:
+    name: str
+    articles: int
+    passages: int
+    ingest_s: float
+    reachable: float  # share of questions whose gold answer lies inside one stored passage
+    outcomes: list[Outcome]
+
+
+def ingest(svc: Archivist, data: xquad.XQuAD) -> list[str]:
+    """Store every article; return the stored passages, as the store holds them."""
+    from knowledge import Document
+
+    passages: list[str] = []
+    for number, article in enumerate(data.articles):
+        doc = Document(
+            text="\n\n".join(article.paragraphs),
+            title=article.display_title,
+            source_kind="jsonl",
+            source_ref=f"xquad.{data.language}.json:{number + 1}",
+        )
+        ingested = svc.ingest_document(doc)
+        if ingested.duplicate:
+            log.warning("%s was taken for a duplicate of #%s", article.title, ingested.article.id)
+            continue
+        passages.extend(svc.article_passages(ingested.article.id))
+    return passages
+
+
+def run_setting(
+    name: str, k: int, limit: int | None
+) -> tuple[SettingRun, dict[str, dict[str, str]]]:
+    from knowledge import Archivist, KnowledgeConfig, KnowledgeError
+
+    question_language, passage_language = SETTINGS[name]
+    stored = xquad.load(passage_language)
+    asked = xquad.load(question_language)
+    stored_by_id = stored.by_id()
+    questions = asked.questions[:limit] if limit else asked.questions
+
+    outcomes: list[Outcome] = []
+    extra: dict[str, dict[str, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="archivist-retrieval-") as tmp:
+        svc = Archivist(KnowledgeConfig(database_url=f"sqlite:///{Path(tmp) / 'store.db'}"))
+        try:
+            started = time.perf_counter()
+            passages = ingest(svc, stored)
+            ingest_s = time.perf_counter() - started
+            baseline = Bm25Baseline(passages, passage_language)
+            reachable = 0
+            for number, q in enumerate(questions, start=1):
+                gold_q = stored_by_id[q.id]
+                gold = Gold.of(gold_q.answers)
+                if any(gold.in_text(p) for p in passages):
+                    reachable += 1
+
+                started = time.perf_counter()
+                error = None
+                try:
+                    answer = svc.ask(q.text, k=k)
+                    excerpts = answer.excerpts[:k]
+                    terms = answer.terms
+                except KnowledgeError as err:
+                    excerpts, terms, error = (), (), str(err)
+                latency_ms = (time.perf_counter() - started) * 1000
+
+                started = time.perf_counter()
+                ranked = baseline.rank(q.text, question_language, k)
+                bm25_ms = (time.perf_counter() - started) * 1000
+
+                outcome = Outcome(
+                    id=q.id,
+                    question=q.text,
+                    gold=gold_q.answers,
+                    passage_rank=gold.first_rank([e.passage for e in excerpts]),
+                    quote_rank=gold.first_rank([e.quote for e in excerpts]),
+                    bm25_rank=gold.first_rank([passages[i] for i in ranked]),
+                    found=bool(excerpts),
+                    latency_ms=latency_ms,
+                    bm25_ms=bm25_ms,
+                    terms=tuple(terms),
+                    error=error,
+                )
+                if outcome.quote_rank is None:
+                    outcome.top = [
+                        {
+                            "rank": rank,
+                            "title": e.title,
+                            "quote": e.quote,
+                            "score": round(e.score, 4),
+                            "passage_hit": gold.in_text(e.passage),
+                            "matched_terms": list(e.matched_terms),
+                        }
+                        for rank, e in enumerate(excerpts[:3], start=1)
+                    ]
+                    extra[q.id] = {
+                        "title": gold_q.title,
+                        "gold_paragraph": stored.context(gold_q),
+                    }
+                    if question_language != passage_language:
+                        extra[q.id]["question_in_passage_language"] = gold_q.text
+                outcomes.append(outcome)
+                if number % 200 == 0:
+                    print(f"  {name}: {number}/{len(questions)} questions", file=sys.stderr)
+        finally:
+            svc.close()
+
+    run = SettingRun(
+        name=name,
+        articles=len(stored.articles),
+        passages=len(passages),
+        ingest_s=ingest_s,
+        reachable=reachable / len(questions) if questions else 0.0,
+        outcomes=outcomes,
+    )
+    return run, extra
+
+
+# ---------------------------------------------------------------- figures
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear-interpolated percentile, ``p`` in [0, 100]."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def rank_metrics(ranks: Sequence[int | None], k: int) -> dict[str, float]:
+    n = len(ranks) or 1
+    metrics = {
+        "@1": sum(1 for r in ranks if r is not None and r <= 1) / n,
+        "@5": sum(1 for r in ranks if r is not None and r <= 5) / n,
+        "mrr": sum(1 / r for r in ranks if r is not None and r <= k) / n,
+    }
+    if k != 5:
+        metrics[f"@{k}"] = sum(1 for r in ranks if r is not None and r <= k) / n
+    return metrics
+
+
+def summarise(run: SettingRun, k: int) -> dict[str, dict[str, float]]:
+    o = run.outcomes
+    n = len(o) or 1
+    archivist = {f"passage{m}": v for m, v in rank_metrics([x.passage_rank for x in o], k).items()}
+    archivist |= {f"quote{m}": v for m, v in rank_metrics([x.quote_rank for x in o], k).items()}
+    archivist["answered"] = sum(x.found for x in o) / n
+    archivist["p50_ms"] = percentile([x.latency_ms for x in o], 50)
+    archivist["p95_ms"] = percentile([x.latency_ms for x in o], 95)
+    bm25 = {f"passage{m}": v for m, v in rank_metrics([x.bm25_rank for x in o], k).items()}
+    bm25["p50_ms"] = percentile([x.bm25_ms for x in o], 50)
+    bm25["p95_ms"] = percentile([x.bm25_ms for x in o], 95)
+    return {"archivist": archivist, "bm25": bm25}
+
+
+def table(summaries: dict[str, dict[str, dict[str, float]]], k: int) -> str:
+    columns = [("P@1", "passage@1"), ("P@5", "passage@5")]
+    if k != 5:
+        columns.append((f"P@{k}", f"passage@{k}"))
+    columns.append(("P-MRR", "passagemrr"))
+    columns += [("Q@1", "quote@1"), ("Q@5", "quote@5")]
+    if k != 5:
+        columns.append((f"Q@{k}", f"quote@{k}"))
+    columns += [("Q-MRR", "quotemrr"), ("answered", "answered"), ("p50ms", "p50_ms")]
+    columns.append(("p95ms", "p95_ms"))
+
+    header = f"{'setting':<8} {'system':<10} " + " ".join(f"{c:>8}" for c, _ in columns)
+    lines = [header, "-" * len(header)]
+    for name, systems in summaries.items():
+        for system, metrics in systems.items():
+            cells = []
+            for _, key in columns:
+                value = metrics.get(key)
+                if value is None:
+                    cells.append(f"{'-':>8}")
+                elif key.endswith("_ms"):
+                    cells.append(f"{value:>8.1f}")
+                else:
+                    cells.append(f"{value:>8.3f}")
+            lines.append(f"{name:<8} {system:<10} " + " ".join(cells))
+    return "\n".join(lines)
+
+
+def check_targets(summaries: dict[str, dict[str, dict[str, float]]]) -> list[dict[str, object]]:
+    checks: list[dict[str, object]] = []
+    for setting, metric, minimum in TARGETS:
+        if setting in summaries:
+            value = summaries[setting]["archivist"][metric]
+            checks.append(
+                {
+                    "target": f"{setting} {LABELS[metric]} >= {minimum}",
+                    "value": round(value, 3),
+                    "met": value >= minimum,
+                }
+            )
+    for setting, systems in summaries.items():
+        ours, base = systems["archivist"], systems["bm25"]
+        for metric in ("passage@5", "passagemrr"):
+            checks.append(
+                {
+                    "target": f"{setting} {LABELS[metric]} ahead of BM25 ({base[metric]:.3f})",
+                    "value": round(ours[metric], 3),
+                    "met": ours[metric] > base[metric],
+                }
+            )
+    return checks
+
+
+def miss_records(run: SettingRun, extra: dict[str, dict[str, str]]) -> list[dict[str, object]]:
+    """Questions whose answer is in none of the shown quotes."""
+    records = []
+    for o in run.outcomes:
+        if o.quote_rank is not None:
+            continue
+        record: dict[str, object] = {
+            "setting": run.name,
+            "id": o.id,
+            "question": o.question,
+            "gold": list(o.gold),
+            "kind": "passage" if o.passage_rank is None else "quote",
+            "passage_rank": o.passage_rank,
+            "bm25_rank": o.bm25_rank,
+            "terms": list(o.terms),
+            "error": o.error,
+            "top": o.top,
+        }
+        record |= extra.get(o.id, {})
+        records.append(record)
+    return records
+
+
+def describe_checkout() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(xquad.ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(xquad.ROOT), "status", "--porcelain", "--", "knowledge"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" + uncommitted changes in knowledge/" if dirty else "")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--k", type=int, default=5, help="excerpts asked for (at least 5)")
+    parser.add_argument(
+        "--settings",
+        default="en-en,ro-ro,en-ro",
+        help="comma-separated, from: " + ", ".join(SETTINGS),
+    )
+    parser.add_argument("--limit", type=int, help="only the first N questions (quick runs)")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--misses",
+        type=Path,
+        help="write questions without a quote hit as JSON Lines "
+        "('{setting}' in the name gives one file per setting)",
+    )
+    args = parser.parse_args(argv)
+    args.settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+    unknown = [s for s in args.settings if s not in SETTINGS]
+    if unknown:
+        parser.error(f"unknown setting(s): {', '.join(unknown)}; choose from {', '.join(SETTINGS)}")
+    if args.k < 1 or (args.limit is not None and args.limit < 1):
+        parser.error("--k and --limit must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
+    xquad.use_repo_checkout()
+    k = max(args.k, 5)
+
+    command = shlex.join(["python", *(sys.argv if argv is None else ["retrieval.py", *argv])])
+    print(f"$ {command}")
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}   code: {describe_checkout()}")
+    print(f"XQuAD, k={k}" + (f", first {args.limit} questions only" if args.limit else ""))
+
+    runs: dict[str, SettingRun] = {}
+    summaries: dict[str, dict[str, dict[str, float]]] = {}
+    misses: dict[str, list[dict[str, object]]] = {}
+    for name in args.settings:
+        run, extra = run_setting(name, k, args.limit)
+        runs[name] = run
+        summaries[name] = summarise(run, k)
+        misses[name] = miss_records(run, extra)
+        print(
+            f"{name}: {run.articles} articles, {run.passages} passages stored in "
+            f"{run.ingest_s:.1f} s; {len(run.outcomes)} questions; gold answer inside one "
+            f"stored passage for {run.reachable:.3f} of them"
+        )
+
+    print()
+    print(table(summaries, k))
+    print()
+    checks = check_targets(summaries)
+    print("targets" + (" (on a subset: indicative only)" if args.limit else "") + ":")
+    for check in checks:
+        mark = "✓" if check["met"] else "✗"
+        print(f"  {mark} {check['target']}: {check['value']:.3f}")
+
+    if args.misses:
+        paths: dict[Path, list[dict[str, object]]] = {}
+        for name, records in misses.items():
+            path = Path(str(args.misses).replace("{setting}", name))
+            paths.setdefault(path, []).extend(records)
+        for path, records in paths.items():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            print(f"misses: {len(records)} questions written to {path}")
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "command": command,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code": describe_checkout(),
+            "k": k,
+            "limit": args.limit,
+            "settings": {
+                name: {
+                    "articles": run.articles,
+                    "passages": run.passages,
+                    "questions": len(run.outcomes),
+                    "reachable": run.reachable,
+                    "ingest_s": run.ingest_s,
+                    **summaries[name],
+                }
+                for name, run in runs.items()
+            },
+            "targets": checks,
+            # Per question ranks, so two runs can be compared question by question.
+            "outcomes": {
+                name: [
+                    {key: value for key, value in asdict(o).items() if key in OUTCOME_KEYS}
+                    for o in run.outcomes
+                ]
+                for name, run in runs.items()
+            },
+        }
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""The bundled XQuAD files, read into plain values for the benchmarks.
+
+XQuAD (github.com/deepmind/xquad, DeepMind, Artetxe et al. 2019, CC BY-SA 4.0)
+ships one SQuAD v1.1 JSON file per language; the files are parallel: same
+titles, same paragraph order, same question ids.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(__file__).resolve().parent / "data" / "xquad"
+LANGUAGES = ("en", "ro")
+
+
+def use_repo_checkout() -> None:
+    """Make ``import knowledge`` find this checkout when it is not installed."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+
+
+@dataclass(frozen=True)
+class Article:
+    """One Wikipedia title: its paragraphs, in order."""
+
+    title: str  # as in the file, with underscores
+    paragraphs: tuple[str, ...]
+
+    @property
+    def display_title(self) -> str:
+        return self.title.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    answers: tuple[str, ...]  # every gold answer text, deduplicated, in file order
+    title: str  # the article it was asked about
+    paragraph: int  # index of its paragraph within that article
+
+
+@dataclass(frozen=True)
+class XQuAD:
+    language: str
+    articles: tuple[Article, ...]
+    questions: tuple[Question, ...]
+
+    def by_id(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    def context(self, question: Question) -> str:
+        """The paragraph a question was asked about."""
+        for article in self.articles:
+            if article.title == question.title:
+                return article.paragraphs[question.paragraph]
+        raise KeyError(question.title)
+
+
+def load(language: str, data_dir: Path = DATA_DIR) -> XQuAD:
+    """Read ``xquad.<language>.json`` from the bundled data."""
+    path = data_dir / f"xquad.{language}.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    articles: list[Article] = []
+    questions: list[Question] = []
+    for entry in raw["data"]:
+        title = entry["title"]
+        paragraphs = []
+        for index, paragraph in enumerate(entry["paragraphs"]):
+            paragraphs.append(paragraph["context"])
+            for qa in paragraph["qas"]:
+                answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"]))
+                questions.append(Question(qa["id"], qa["question"], answers, title, index))
+        articles.append(Article(title, tuple(paragraphs)))
+    return XQuAD(language, tuple(articles), tuple(questions))

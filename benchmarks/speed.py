@@ -1,0 +1,431 @@
+"""Ingest rate, query latency and memory at a given store size.
+
+Articles are generated from the bundled XQuAD paragraphs (English and
+Romanian): sentences shuffled across paragraphs, numbers and names swapped,
+words dropped or doubled, with a seeded RNG, about ten passages per article,
+until the store holds N passages. Each size runs in its own fresh process and
+fresh store, so peak memory is that size's own.
+
+    python benchmarks/speed.py [--sizes 10000,100000] [--queries 200] [--seed 7]
+                               [--database postgresql+psycopg://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import random
+import re
+import resource
+import shlex
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import xquad
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+log = logging.getLogger(__name__)
+
+TARGET_SIZE = 100_000
+TARGET_P95_MS = 50.0
+WARMUP = 10
+PROGRESS_EVERY_S = 10.0
+
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“„(]?[^\W\d_])")
+NUMBER = re.compile(r"\d+")
+CAPITALISED = re.compile(r"^[^\W\d_][\w'’-]*$")
+
+
+# ---------------------------------------------------------------- generated text
+
+
+@dataclass(frozen=True)
+class Pools:
+    """Real material per language: sentences to recombine, names to swap in."""
+
+    sentences: dict[str, tuple[str, ...]]
+    names: dict[str, tuple[str, ...]]
+
+
+def load_pools() -> Pools:
+    sentences: dict[str, tuple[str, ...]] = {}
+    names: dict[str, tuple[str, ...]] = {}
+    for language in xquad.LANGUAGES:
+        data = xquad.load(language)
+        found: list[str] = []
+        seen_names: dict[str, None] = {}
+        for article in data.articles:
+            for paragraph in article.paragraphs:
+                for sentence in SENTENCE_END.split(paragraph):
+                    found.append(sentence.strip())
+                    # A capitalised word after the first is most likely a name.
+                    for word in sentence.split()[1:]:
+                        word = word.strip(".,;:()\"“”„'’")
+                        if len(word) > 2 and word[0].isupper() and CAPITALISED.match(word):
+                            seen_names.setdefault(word)
+        sentences[language] = tuple(s for s in found if s)
+        names[language] = tuple(seen_names)
+    return Pools(sentences, names)
+
+
+def perturb(sentence: str, names: Sequence[str], rng: random.Random) -> str:
+    """The sentence with some numbers, names and words changed."""
+    sentence = NUMBER.sub(
+        lambda m: (
+            str(rng.randrange(10 ** (len(m.group()) - 1), 10 ** len(m.group())))
+            if rng.random() < 0.7
+            else m.group()
+        ),
+        sentence,
+    )
+    words = sentence.split()
+    out: list[str] = []
+    for index, word in enumerate(words):
+        roll = rng.random()
+        if index and roll < 0.03:
+            continue  # dropped
+        if index and word[0].isupper() and CAPITALISED.match(word) and rng.random() < 0.3:
+            word = rng.choice(names)
+        out.append(word)
+        if roll > 0.98:
+            out.append(word)  # doubled
+    return " ".join(out)
+
+
+def generate(pools: Pools, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """Endless (title, text) pairs, about ten paragraphs each."""
+    number = 0
+    while True:
+        number += 1
+        language = rng.choice(xquad.LANGUAGES)
+        other = "ro" if language == "en" else "en"
+        paragraphs = []
+        for _ in range(rng.randint(8, 12)):
+            # Now and then a paragraph in the other language, as in mixed articles.
+            lang = other if rng.random() < 0.1 else language
+            picked = rng.sample(pools.sentences[lang], rng.randint(2, 5))
+            paragraphs.append(" ".join(perturb(s, pools.names[lang], rng) for s in picked))
+        title_words = rng.sample(pools.names[language], rng.randint(2, 4))
+        yield f"{' '.join(title_words)} ({number})", "\n\n".join(paragraphs)
+
+
+def questions(count: int, rng: random.Random) -> list[str]:
+    """``count`` XQuAD questions, English and Romanian mixed, plus the warm-up ones first."""
+    pool = [q.text for language in xquad.LANGUAGES for q in xquad.load(language).questions]
+    return rng.sample(pool, min(len(pool), count + WARMUP))
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class SizeResult:
+    size: int
+    backend: str
+    articles: int
+    passages: int
+    duplicates: int
+    ingest_s: float
+    articles_per_s: float
+    passages_per_s: float
+    rss_start_mb: float
+    peak_after_ingest_mb: float
+    peak_after_queries_mb: float
+    store_mb: float
+    queries: int
+    answered: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    questions_per_s: float
+
+
+def peak_rss_mb() -> float:
+    # Linux reports ru_maxrss in KiB.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear-interpolated percentile, ``p`` in [0, 100]."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+class Store:
+    """A fresh store for one size: a SQLite file in a temp dir, or a new PostgreSQL schema."""
+
+    def __init__(self, database: str | None, tmp: Path) -> None:
+        self.database = database
+        self.schema: str | None = None
+        self.path: Path | None = None
+        if database is None:
+            self.path = tmp / "speed.db"
+            self.url = f"sqlite:///{self.path}"
+        else:
+            from sqlalchemy import create_engine, text
+
+            self.schema = f"speed_{uuid.uuid4().hex[:10]}"
+            engine = create_engine(database)
+            with engine.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+            engine.dispose()
+            separator = "&" if "?" in database else "?"
+            # public stays on the path so extensions installed there (pg_trgm) resolve.
+            self.url = f"{database}{separator}options=-csearch_path%3D{self.schema},public"
+
+    @property
+    def backend(self) -> str:
+        return "sqlite" if self.database is None else "postgresql"
+
+    def size_mb(self) -> float:
+        if self.path is not None:
+            files = [self.path, *(Path(f"{self.path}{s}") for s in ("-wal", "-shm"))]
+            return sum(f.stat().st_size for f in files if f.exists()) / 1e6
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url)
+        with engine.connect() as conn:
+            total = conn.execute(
+                text(
+                    "SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0) FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                    "WHERE n.nspname = :schema AND c.relkind IN ('r', 'm')"
+                ),
+                {"schema": self.schema},
+            ).scalar_one()
+        engine.dispose()
+        return int(total) / 1e6
+
+    def drop(self) -> None:
+        if self.schema is None or self.database is None:
+            return
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.database)
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE'))
+        engine.dispose()
+
+
+def measure(size: int, query_count: int, seed: int, database: str | None) -> SizeResult:
+    """Fill a fresh store to ``size`` passages, then time questions. Runs in a child process."""
+    xquad.use_repo_checkout()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from knowledge import Archivist, Document, KnowledgeConfig
+
+    rng = random.Random(seed)
+    pools = load_pools()
+    asked = questions(query_count, random.Random(seed + 1))
+
+    with tempfile.TemporaryDirectory(prefix="archivist-speed-") as tmp:
+        store = Store(database, Path(tmp))
+        svc = Archivist(KnowledgeConfig(database_url=store.url))
+        try:
+            rss_start = current_rss_mb()
+            articles = passages = duplicates = 0
+            ingest_s = 0.0
+            last_report = time.monotonic()
+            for title, text in generate(pools, rng):
+                if passages >= size:
+                    break
+                doc = Document(text=text, title=title, source_kind="text")
+                started = time.perf_counter()
+                ingested = svc.ingest_document(doc)
+                ingest_s += time.perf_counter() - started
+                if ingested.duplicate:
+                    duplicates += 1
+                    continue
+                articles += 1
+                passages += ingested.article.passage_count
+                if time.monotonic() - last_report > PROGRESS_EVERY_S:
+                    last_report = time.monotonic()
+                    print(
+                        f"  {size:,}: {passages:,} passages, {articles:,} articles, "
+                        f"{passages / ingest_s:,.0f} passages/s",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+            peak_ingest = peak_rss_mb()
+            print(f"  {size:,}: ingested; asking {len(asked)} questions", file=sys.stderr)
+
+            latencies: list[float] = []
+            answered = 0
+            for number, question in enumerate(asked):
+                started = time.perf_counter()
+                answer = svc.ask(question)
+                elapsed = time.perf_counter() - started
+                if number >= WARMUP:
+                    latencies.append(elapsed * 1000)
+                    answered += answer.found
+            peak_queries = peak_rss_mb()
+        finally:
+            svc.close()
+        try:
+            store_mb = store.size_mb()
+        finally:
+            store.drop()
+
+    total_s = sum(latencies) / 1000
+    return SizeResult(
+        size=size,
+        backend=store.backend,
+        articles=articles,
+        passages=passages,
+        duplicates=duplicates,
+        ingest_s=ingest_s,
+        articles_per_s=articles / ingest_s if ingest_s else float("nan"),
+        passages_per_s=passages / ingest_s if ingest_s else float("nan"),
+        rss_start_mb=rss_start,
+        peak_after_ingest_mb=peak_ingest,
+        peak_after_queries_mb=peak_queries,
+        store_mb=store_mb,
+        queries=len(latencies),
+        answered=answered / len(latencies) if latencies else float("nan"),
+        p50_ms=percentile(latencies, 50),
+        p95_ms=percentile(latencies, 95),
+        p99_ms=percentile(latencies, 99),
+        mean_ms=total_s * 1000 / len(latencies) if latencies else float("nan"),
+        max_ms=max(latencies, default=float("nan")),
+        questions_per_s=len(latencies) / total_s if total_s else float("nan"),
+    )
+
+
+# ---------------------------------------------------------------- report
+
+
+def describe(r: SizeResult) -> str:
+    return "\n".join(
+        [
+            f"{r.size:,} passages ({r.backend})",
+            f"  ingest   {r.articles:,} articles, {r.passages:,} passages in {r.ingest_s:.1f} s: "
+            f"{r.articles_per_s:.1f} articles/s, {r.passages_per_s:.0f} passages/s"
+            + (f" ({r.duplicates} generated duplicates refused)" if r.duplicates else ""),
+            f"  memory   RSS {r.rss_start_mb:.0f} MB with the store open; peak "
+            f"{r.peak_after_ingest_mb:.0f} MB after ingest, {r.peak_after_queries_mb:.0f} MB "
+            "after questions (ru_maxrss)",
+            f"  store    {r.store_mb:.1f} MB",
+            f"  ask      {r.queries} questions after {WARMUP} warm-up: p50 {r.p50_ms:.1f} ms, "
+            f"p95 {r.p95_ms:.1f}, p99 {r.p99_ms:.1f}, mean {r.mean_ms:.1f}, max {r.max_ms:.1f}; "
+            f"{r.questions_per_s:.1f} questions/s (one thread); answered {r.answered:.2f}",
+        ]
+    )
+
+
+def table(results: Sequence[SizeResult]) -> str:
+    header = (
+        f"{'passages':>9} {'articles':>8} {'ingest_s':>8} {'art/s':>7} {'pass/s':>7} "
+        f"{'peakMB':>7} {'storeMB':>8} {'p50ms':>6} {'p95ms':>6} {'p99ms':>6} "
+        f"{'meanms':>6} {'q/s':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for r in results:
+        lines.append(
+            f"{r.passages:>9,} {r.articles:>8,} {r.ingest_s:>8.1f} {r.articles_per_s:>7.1f} "
+            f"{r.passages_per_s:>7.0f} {r.peak_after_queries_mb:>7.0f} {r.store_mb:>8.1f} "
+            f"{r.p50_ms:>6.1f} {r.p95_ms:>6.1f} {r.p99_ms:>6.1f} {r.mean_ms:>6.1f} "
+            f"{r.questions_per_s:>6.1f}"
+        )
+    return "\n".join(lines)
+
+
+def parse_size(value: str) -> int:
+    value = value.strip().lower().replace("_", "")
+    scale = 1000 if value.endswith("k") else 1
+    return int(value.rstrip("k")) * scale
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--sizes",
+        default="10000,100000",
+        help="comma-separated passage counts (10k, 100k accepted)",
+    )
+    parser.add_argument("--queries", type=int, default=200, help="timed questions per size")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--database", help="a PostgreSQL URL; a fresh schema is made and dropped")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    except ValueError:
+        parser.error("--sizes takes numbers such as 10000,100k")
+    if not args.sizes or min(args.sizes) < 1 or args.queries < 1:
+        parser.error("--sizes and --queries must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    command = shlex.join(["python", *(sys.argv if argv is None else ["speed.py", *argv])])
+    print(f"$ {command}")
+    print(
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}   machine: "
+        f"{multiprocessing.cpu_count()} CPUs, Python {sys.version.split()[0]}",
+        flush=True,
+    )
+
+    results: list[SizeResult] = []
+    for size in args.sizes:
+        # A fresh process per size: its peak RSS is that size's alone.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            result = pool.submit(measure, size, args.queries, args.seed, args.database).result()
+        results.append(result)
+        print()
+        print(describe(result), flush=True)
+
+    print()
+    print(table(results))
+    print()
+    at_target = [r for r in results if r.passages >= TARGET_SIZE]
+    if at_target:
+        r = at_target[0]
+        mark = "✓" if r.p95_ms <= TARGET_P95_MS else "✗"
+        print(
+            f"target: {mark} p95 <= {TARGET_P95_MS:.0f} ms per question at {TARGET_SIZE:,} "
+            f"passages ({r.backend}): {r.p95_ms:.1f} ms"
+        )
+    else:
+        print(f"target: not measured (needs a size of at least {TARGET_SIZE:,} passages)")
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        report = {
+            "command": command,
+            "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "results": [asdict(r) for r in results],
+        }
+        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+        print(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

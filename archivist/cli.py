@@ -1,0 +1,539 @@
+"""The ``archivist`` command line: a face over :class:`knowledge.Archivist`.
+
+Usage (``archivist COMMAND --help`` for each)::
+
+    archivist ingest SOURCE...          .txt .md .html .jsonl files, directories, URLs, - (stdin)
+    archivist ask QUESTION... [-k N] [--page P] [--json]
+    archivist ask --batch < questions.txt > answers.jsonl
+    archivist list [--limit N] [--offset N]
+    archivist show ID
+    archivist remove ID [--yes]
+    archivist stats
+    archivist chat                      an interactive console, question after question
+    archivist run                       start the Discord bot
+
+Global options (before or after the command): ``--database URL`` (instead of
+``DATABASE_URL``), ``--collection NAME``, ``-v`` (debug logs, tracebacks), ``-q`` (errors only).
+
+Results go to standard output, logs and notes to standard error. Exit status: 0 done
+(including "nothing relevant stored" and duplicates), 1 an error or a refused source,
+2 bad usage or settings, 130 interrupted. The ``--json`` schema is documented in
+:mod:`archivist.render`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import getpass
+import json
+import logging
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from archivist import render
+from archivist.logs import setup_logging
+from archivist.settings import Settings, SettingsError, load_settings
+from knowledge.errors import InvalidQuery, KnowledgeError
+from knowledge.types import GLOBAL_COLLECTION, IngestOutcome
+
+if TYPE_CHECKING:
+    from knowledge import Archivist
+
+log = logging.getLogger(__name__)
+
+PROG = "archivist"
+MAX_K = 50
+MAX_LIST = 1000
+
+
+class UsageError(Exception):
+    """Arguments argparse accepted but that do not fit together; exit status 2."""
+
+
+class Context:
+    """What every command needs: settings, options, output streams and the (lazy) service."""
+
+    def __init__(self, settings: Settings, args: argparse.Namespace) -> None:
+        self.settings = settings
+        self.args = args
+        self.quiet = args.quiet and not args.verbose
+        self.collection = settings.knowledge.default_collection
+        self._service: Archivist | None = None
+        self._examples_checked = False
+
+    @property
+    def out(self):  # sys.stdout looked up late: tests swap it
+        return sys.stdout
+
+    @property
+    def bold(self) -> bool:
+        """ANSI bold for matched words only on a terminal that wants it."""
+        # NO_COLOR and TERM are terminal conventions, not Archivist settings.
+        if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+            return False
+        return hasattr(sys.stdout, "isatty") and sys.stdout.isatty()
+
+    def note(self, message: str) -> None:
+        """A remark for the person at the terminal (stderr), silenced by ``-q``."""
+        if not self.quiet:
+            print(message, file=sys.stderr)
+
+    def service(self) -> Archivist:
+        if self._service is None:
+            # Imported here so --help and `archivist run` do not load the engine's libraries.
+            from knowledge import Archivist
+
+            self._service = Archivist(self.settings.knowledge)
+        return self._service
+
+    def close(self) -> None:
+        if self._service is not None:
+            self._service.close()
+            self._service = None
+
+    def ensure_examples(self) -> None:
+        """First-run experience: an empty default store gets the bundled example articles."""
+        if self._examples_checked:
+            return
+        self._examples_checked = True
+        if self.collection != GLOBAL_COLLECTION:
+            return
+        svc = self.service()
+        if svc.count_articles() > 0:
+            return
+        outcomes = svc.load_examples()
+        stored = sum(1 for o in outcomes if o.result is not None)
+        for outcome in outcomes:
+            if outcome.error:
+                log.warning("example %s not loaded: %s", outcome.source, outcome.error)
+        if stored:
+            self.note(f"Loaded {stored} example articles into an empty store.")
+
+    @property
+    def added_by(self) -> str:
+        try:
+            return f"cli:{getpass.getuser()}"
+        except (OSError, KeyError, ImportError):  # no login name in some containers
+            return "cli"
+
+
+# --- argument parsing ---------------------------------------------------------------------
+
+
+def _article_id(value: str) -> int:
+    try:
+        number = int(value.strip().lstrip("#"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an article id: {value!r} (e.g. 12)") from None
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"not an article id: {value!r}")
+    return number
+
+
+def _bounded_int(low: int, high: int):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+        if not low <= number <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}")
+        return number
+
+    return parse
+
+
+_DATE = re.compile(r"\d{4}(-\d{2}(-\d{2})?)?")
+
+
+def _iso_date(value: str) -> str:
+    if not _DATE.fullmatch(value.strip()):
+        raise argparse.ArgumentTypeError(f"expected 2025, 2025-07 or 2025-07-12, not {value!r}")
+    return value.strip()
+
+
+def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) -> None:
+    # On subcommands the defaults are SUPPRESS so `archivist -v ask` is not reset by `ask`.
+    def default(value):
+        return argparse.SUPPRESS if on_command else value
+
+    group = parser.add_argument_group("global options")
+    group.add_argument(
+        "--database",
+        metavar="URL",
+        default=default(None),
+        help="database URL, instead of DATABASE_URL (e.g. sqlite:///archivist.db)",
+    )
+    group.add_argument(
+        "--collection",
+        metavar="NAME",
+        default=default(None),
+        help=f"collection to work in (default: ARCHIVIST_COLLECTION or {GLOBAL_COLLECTION!r})",
+    )
+    group.add_argument(
+        "-v", "--verbose", action="store_true", default=default(False),
+        help="show debug logs and tracebacks",
+    )
+    group.add_argument(
+        "-q", "--quiet", action="store_true", default=default(False),
+        help="show only errors on stderr",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Answer questions about stored articles with verbatim quotes and sources.",
+        epilog=(
+            "examples:\n"
+            '  archivist ask "who met Kim and where"\n'
+            "  archivist ingest notes/ https://example.org/story.html\n"
+            "  archivist ask --json -k 5 \"Lavrov Wonsan\" | jq '.excerpts[].quote'\n"
+            "\n"
+            "Settings come from the environment and .env (see .env.example)."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_global_options(parser, on_command=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, summary: str, description: str | None = None):
+        sub = commands.add_parser(
+            name, help=summary, description=description or summary,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        _add_global_options(sub, on_command=True)
+        return sub
+
+    ingest = command(
+        "ingest",
+        "store articles from files, directories, URLs or stdin",
+        "Store articles. SOURCE is a .txt/.md/.html file, a .jsonl file of\n"
+        '{"title","url","date","text"} records, a directory (read recursively),\n'
+        "an http(s) URL, or - to read one text from standard input.\n"
+        "Prints one line per article: its id, or the id it duplicates, or why it was refused.",
+    )
+    ingest.add_argument("sources", nargs="+", metavar="SOURCE")
+    ingest.add_argument("--title", help="title for a single text file or stdin")
+    ingest.add_argument("--date", type=_iso_date, help="date (2025-07-12) for a single text")
+    ingest.add_argument("--author", help="author for a single text file or stdin")
+
+    ask = command(
+        "ask",
+        "answer a question with quotes from the stored articles",
+        "Print the passages that answer QUESTION as quotes, with their sources.\n"
+        "With --batch, read questions one per line from stdin and write JSON Lines.",
+    )
+    ask.add_argument("question", nargs="*", metavar="QUESTION")
+    ask.add_argument(
+        "-k", type=_bounded_int(1, MAX_K), metavar="N",
+        help="excerpts per answer (default: ARCHIVIST_TOP_K, 3)",
+    )
+    ask.add_argument(
+        "--page", type=_bounded_int(1, 10_000), default=1, metavar="P",
+        help="show the P-th page of excerpts",
+    )
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON (schema 1)")
+    ask.add_argument(
+        "--batch", action="store_true",
+        help="questions from stdin, one per line; answers as JSON Lines",
+    )
+
+    lister = command("list", "list stored articles, newest first")
+    lister.add_argument("--limit", type=_bounded_int(1, MAX_LIST), default=20, metavar="N")
+    lister.add_argument("--offset", type=_bounded_int(0, 10**9), default=0, metavar="N")
+
+    show = command("show", "show an article's details and opening passage")
+    show.add_argument("article_id", type=_article_id, metavar="ID")
+
+    remove = command("remove", "delete an article and its passages")
+    remove.add_argument("article_id", type=_article_id, metavar="ID")
+    remove.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+
+    command("stats", "count articles, passages and languages")
+    command(
+        "chat",
+        "ask question after question in an interactive console",
+        "An interactive console that answers like the bot in a channel.\n"
+        "Commands: :more  :list  :stats  :help  :quit",
+    )
+    command("run", "start the Discord bot (needs DISCORD_TOKEN)")
+    return parser
+
+
+# --- commands -------------------------------------------------------------------------------
+
+
+def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
+    meta = {"title": args.title, "date": args.date, "author": args.author}
+    has_meta = any(v is not None for v in meta.values())
+    if has_meta and len(args.sources) != 1:
+        raise UsageError("--title, --date and --author apply to a single text file or stdin")
+    counts: Counter[str] = Counter()
+    for source in args.sources:
+        for outcome in _ingest_source(ctx, source, meta if has_meta else None):
+            if outcome.result is not None:
+                duplicate = outcome.result.duplicate
+                kind = "duplicate" if duplicate else "stored"
+                line = render.ingested_line(outcome.result.article, duplicate=duplicate)
+            else:
+                kind = "refused"
+                line = f"refused  {outcome.source}: {outcome.error}"
+            counts[kind] += 1
+            print(line, flush=True)
+    if sum(counts.values()) > 1:
+        parts = [f"{counts['stored']} stored"]
+        if counts["duplicate"]:
+            plural = "s" if counts["duplicate"] > 1 else ""
+            parts.append(f"{counts['duplicate']} duplicate{plural}")
+        if counts["refused"]:
+            parts.append(f"{counts['refused']} refused")
+        ctx.note(", ".join(parts))
+    return 1 if counts["refused"] else 0
+
+
+def _ingest_source(ctx: Context, source: str, meta: dict | None) -> Iterator[IngestOutcome]:
+    """Every article one SOURCE argument yields; failures become refused outcomes."""
+    svc = ctx.service()
+    common = {"collection": ctx.collection, "added_by": ctx.added_by}
+    try:
+        if source == "-":
+            limit = ctx.settings.knowledge.max_document_bytes
+            text = sys.stdin.read(limit + 1)  # bounded; the engine checks the exact byte size
+            if len(text) > limit:
+                yield IngestOutcome(source, error=_too_large(limit))
+                return
+            result = svc.ingest_text(text, source_ref="stdin", **(meta or {}), **common)
+            yield IngestOutcome(source, result)
+            return
+        if "://" in source:
+            if meta:
+                raise UsageError("--title, --date and --author apply to a text file, not a URL")
+            yield IngestOutcome(source, svc.ingest_url(source, **common))
+            return
+        if not os.path.exists(source):
+            yield IngestOutcome(source, error="no such file or directory")
+            return
+        if meta:
+            yield _ingest_file_with_meta(ctx, source, meta)
+            return
+        produced = False
+        for outcome in svc.ingest_path(source, **common):
+            produced = True
+            yield outcome
+        if not produced:
+            yield IngestOutcome(source, error="no .txt, .md, .html or .jsonl files there")
+    except KnowledgeError as exc:
+        yield IngestOutcome(source, error=str(exc))
+    except UnicodeDecodeError:
+        yield IngestOutcome(source, error="not UTF-8 text")
+    except OSError as exc:
+        yield IngestOutcome(source, error=exc.strerror or str(exc))
+
+
+def _ingest_file_with_meta(ctx: Context, path: str, meta: dict) -> IngestOutcome:
+    """One text file whose title/date/author the user gives on the command line."""
+    if not path.lower().endswith((".txt", ".md")):
+        raise UsageError("--title, --date and --author apply to a .txt or .md file or stdin")
+    limit = ctx.settings.knowledge.max_document_bytes
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)  # bounded: one byte over is enough to refuse
+    if len(data) > limit:
+        return IngestOutcome(path, error=_too_large(limit))
+    result = ctx.service().ingest_text(
+        data.decode("utf-8-sig"),
+        source_ref=path, collection=ctx.collection, added_by=ctx.added_by, **meta,
+    )
+    return IngestOutcome(path, result)
+
+
+def _too_large(limit: int) -> str:
+    return f"larger than the {limit:,}-byte limit (ARCHIVIST_MAX_DOCUMENT_BYTES)"
+
+
+def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
+    k = args.k or ctx.settings.knowledge.top_k
+    offset = (args.page - 1) * k
+    if args.batch:
+        if args.question:
+            raise UsageError("with --batch, give the questions on standard input, one per line")
+        return _ask_batch(ctx, k=k, offset=offset)
+    question = " ".join(args.question)
+    if not question.strip():
+        raise UsageError('ask needs a question, e.g. archivist ask "who met Kim and where"')
+    ctx.ensure_examples()
+    answer = ctx.service().ask(question, k=k, offset=offset)
+    if args.json:
+        print(json.dumps(render.answer_to_dict(answer), ensure_ascii=False, indent=2))
+    else:
+        print(render.answer_text(answer, bold=ctx.bold, more_hint=f"--page {args.page + 1}"))
+    return 0
+
+
+def _ask_batch(ctx: Context, *, k: int, offset: int) -> int:
+    """One JSON line per non-blank stdin line, flushed as it goes, in one process."""
+    ctx.ensure_examples()
+    svc = ctx.service()
+    failed = 0
+    for raw in sys.stdin:
+        question = raw.strip()
+        if not question:
+            continue
+        try:
+            entry = render.answer_to_dict(svc.ask(question, k=k, offset=offset))
+        except InvalidQuery as exc:  # a bad line is data, not a failure of the run
+            entry = render.error_to_dict(question, str(exc))
+        except KnowledgeError as exc:
+            failed += 1
+            entry = render.error_to_dict(question, str(exc))
+        sys.stdout.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    return 1 if failed else 0
+
+
+def cmd_list(ctx: Context, args: argparse.Namespace) -> int:
+    svc = ctx.service()
+    total = svc.count_articles()
+    articles = svc.list_articles(limit=args.limit, offset=args.offset)
+    if not articles:
+        if total == 0:
+            print(f"No articles in “{ctx.collection}” yet. Add some: `archivist ingest SOURCE`.")
+        else:
+            print(f"No articles from offset {args.offset}; there are {total}.")
+        return 0
+    for article in articles:
+        print(render.list_line(article))
+    shown_to = args.offset + len(articles)
+    if total > shown_to:
+        print(f"({args.offset + 1}–{shown_to} of {total}; --offset {shown_to} for more)")
+    return 0
+
+
+def cmd_show(ctx: Context, args: argparse.Namespace) -> int:
+    print(render.detail_text(ctx.service().get_article(args.article_id)))
+    return 0
+
+
+def cmd_remove(ctx: Context, args: argparse.Namespace) -> int:
+    svc = ctx.service()
+    article = svc.get_article(args.article_id).summary
+    if not args.yes and sys.stdin.isatty():
+        reply = input(f"Remove #{article.id}  {article.title}? [y/N] ")
+        if reply.strip().lower() not in {"y", "yes"}:
+            print("Nothing removed.")
+            return 0
+    removed = svc.remove_article(article.id)
+    print(f"removed #{removed.id}  {removed.title}")
+    return 0
+
+
+def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
+    print(render.stats_text(ctx.service().stats()))
+    return 0
+
+
+def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
+    from archivist.chat import ChatConsole
+
+    return ChatConsole(ctx).run()
+
+
+def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
+    if not ctx.settings.bot.token:
+        raise UsageError("DISCORD_TOKEN is not set; put it in .env or the environment")
+    try:
+        from bot.launcher import run
+    except ImportError as exc:
+        raise KnowledgeError(f"the Discord bot is not available: {exc}") from exc
+    return run(ctx.settings) or 0
+
+
+COMMANDS = {
+    "ingest": cmd_ingest,
+    "ask": cmd_ask,
+    "list": cmd_list,
+    "show": cmd_show,
+    "remove": cmd_remove,
+    "stats": cmd_stats,
+    "chat": cmd_chat,
+    "run": cmd_run,
+}
+
+
+# --- entry point ----------------------------------------------------------------------------
+
+
+def _apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
+    changes = {}
+    if args.database:
+        changes["database_url"] = args.database
+    if args.collection:
+        changes["default_collection"] = args.collection
+    if not changes:
+        return settings
+    knowledge = dataclasses.replace(settings.knowledge, **changes)
+    return dataclasses.replace(settings, knowledge=knowledge)
+
+
+def _error(message: str) -> None:
+    print(f"{PROG}: {message}", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one ``archivist`` command; returns the exit status."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error argparse already printed
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        settings = _apply_overrides(load_settings(), args)
+    except SettingsError as exc:
+        _error(str(exc))
+        return 2
+    try:
+        if args.command == "run":  # the bot's output is its log: stdout, at LOG_LEVEL
+            setup_logging(settings, verbose=args.verbose, quiet=args.quiet, stream=sys.stdout)
+        else:  # a command's output is its result; logs stay out of the way unless asked
+            setup_logging(settings, verbose=args.verbose, quiet=args.quiet, console_level="WARNING")
+    except OSError as exc:
+        _error(f"cannot open LOG_FILE {settings.log_file}: {exc.strerror or exc}")
+        return 2
+
+    ctx = Context(settings, args)
+    try:
+        return COMMANDS[args.command](ctx, args)
+    except UsageError as exc:
+        _error(str(exc))
+        return 2
+    except KnowledgeError as exc:
+        _error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one place that turns surprises into a line
+        # The traceback goes to LOG_FILE always, to the terminal only with -v.
+        log.error("unexpected error in %s", args.command, exc_info=True, extra={"console": False})
+        hint = "" if args.verbose else " (run with -v for details)"
+        _error(f"unexpected error: {type(exc).__name__}: {exc}{hint}")
+        return 1
+    finally:
+        with contextlib.suppress(Exception):
+            ctx.close()
+
+
+def _silence_stdout() -> None:
+    """The reader went away (``archivist list | head``): stop Python's final flush complaining."""
+    with contextlib.suppress(Exception):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

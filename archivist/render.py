@@ -1,0 +1,224 @@
+"""How the command line shows answers and articles: terminal text and the JSON schema.
+
+JSON schema of ``archivist ask --json`` (one object) and ``--batch`` (one object per line),
+version 1. Fields are only ever added within a version, never renamed or removed::
+
+    {
+      "schema": 1,
+      "question": "who met Kim and where",
+      "terms": ["meet", "kim"],          # normalised search terms that carried weight
+      "total": 4,                        # relevant passages found; "excerpts" is one page
+      "offset": 0,                       # index of the first excerpt within "total"
+      "excerpts": [
+        {
+          "article_id": 12,
+          "passage_id": 345,
+          "title": "Lavrov la Wonsan",
+          "date": "2025-07-12",          # ISO 8601, possibly partial ("2025-07"), or null
+          "author": null,
+          "quote": "Serghei Lavrov s-a întâlnit cu Kim Jong Un la Wonsan.",
+          "quote_start": 120,            # character offsets (Python str indices, code points)
+          "quote_end": 174,              #   into the stored article text: text[start:end] == quote
+          "clipped_start": false,        # true: the quote starts inside its passage (show "…")
+          "clipped_end": true,           # true: the passage goes on after the quote (show "…")
+          "highlights": [[0, 14], [32, 35]],   # [start, end) spans within "quote" of matched words
+          "matched_terms": ["lavrov", "kim"],
+          "score": 0.87,                 # higher is better; comparable within one answer only
+          "language": "ro",              # the passage's language (ISO 639-1) or null
+          "heading": null,               # the heading the passage stands under, or null
+          "links": [{"url": "https://…", "label": "…", "kind": "article"}]
+        }
+      ]
+    }
+
+``kind`` of a link is one of ``article``, ``quoted``, ``attribution``, ``posted``.
+With ``--batch`` a question that cannot be searched gives
+``{"schema": 1, "question": "…", "error": "…"}`` on its line instead.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from knowledge.types import Answer, ArticleDetail, ArticleSummary, Excerpt, Stats
+
+SCHEMA_VERSION = 1
+
+BOLD = "\033[1m"
+RESET = "\033[0m"
+ELLIPSIS = "…"
+
+
+def answer_to_dict(answer: Answer) -> dict[str, Any]:
+    """The ``--json`` object for one answer (see the module docstring)."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "question": answer.question,
+        "terms": list(answer.terms),
+        "total": answer.total,
+        "offset": answer.offset,
+        "excerpts": [excerpt_to_dict(e) for e in answer.excerpts],
+    }
+
+
+def excerpt_to_dict(excerpt: Excerpt) -> dict[str, Any]:
+    return {
+        "article_id": excerpt.article_id,
+        "passage_id": excerpt.passage_id,
+        "title": excerpt.title,
+        "date": excerpt.date,
+        "author": excerpt.author,
+        "quote": excerpt.quote,
+        "quote_start": excerpt.quote_start,
+        "quote_end": excerpt.quote_end,
+        "clipped_start": excerpt.clipped_start,
+        "clipped_end": excerpt.clipped_end,
+        "highlights": [[span.start, span.end] for span in excerpt.highlights],
+        "matched_terms": list(excerpt.matched_terms),
+        "score": round(float(excerpt.score), 4),
+        "language": excerpt.language,
+        "heading": excerpt.heading,
+        "links": [{"url": ln.url, "label": ln.label, "kind": ln.kind} for ln in excerpt.links],
+    }
+
+
+def error_to_dict(question: str, message: str) -> dict[str, Any]:
+    return {"schema": SCHEMA_VERSION, "question": question, "error": message}
+
+
+def mark(quote: str, excerpt: Excerpt, *, bold: bool) -> str:
+    """The quote with its highlight spans marked: ANSI bold, or ``**…**`` for plain text."""
+    start_mark, end_mark = (BOLD, RESET) if bold else ("**", "**")
+    pieces: list[str] = []
+    cursor = 0
+    # Spans come from the engine; sort, clamp and skip overlaps so a bad span cannot garble text.
+    for span in sorted(excerpt.highlights, key=lambda s: (s.start, s.end)):
+        start, end = max(span.start, cursor), min(span.end, len(quote))
+        if start >= end:
+            continue
+        pieces += [quote[cursor:start], start_mark, quote[start:end], end_mark]
+        cursor = end
+    pieces.append(quote[cursor:])
+    return "".join(pieces)
+
+
+def excerpt_text(excerpt: Excerpt, *, bold: bool) -> str:
+    """One excerpt as a quote block with its source line and links."""
+    body = mark(excerpt.quote, excerpt, bold=bold)
+    if excerpt.clipped_start:
+        body = ELLIPSIS + body
+    if excerpt.clipped_end:
+        body = body + ELLIPSIS
+    lines = [f"> {line}" if line.strip() else ">" for line in body.splitlines() or [""]]
+    source = f"— {excerpt.title}"
+    if excerpt.date:
+        source += f" ({excerpt.date})"
+    source += f" #{excerpt.article_id}"
+    lines.append(source)
+    for link in excerpt.links:
+        label = f"  ({link.label})" if link.label and link.label != link.url else ""
+        lines.append(f"  {link.url}{label}")
+    return "\n".join(lines)
+
+
+def answer_text(answer: Answer, *, bold: bool, more_hint: str | None = None) -> str:
+    """Every excerpt of an answer, blank-line separated; or the plain "nothing" message."""
+    if not answer.excerpts:
+        return nothing_found(answer.question)
+    blocks = [excerpt_text(e, bold=bold) for e in answer.excerpts]
+    shown_to = answer.offset + len(answer.excerpts)
+    if answer.total > shown_to and more_hint:
+        blocks.append(
+            f"({answer.offset + 1}–{shown_to} of {answer.total} passages; {more_hint} for more)"
+        )
+    return "\n\n".join(blocks)
+
+
+def nothing_found(question: str) -> str:
+    return (
+        f"Nothing relevant is stored for “{nothing_found_subject(question)}”. "
+        "Try other words or names, or add the article with `archivist ingest`."
+    )
+
+
+def nothing_found_subject(question: str, width: int = 80) -> str:
+    """The question on one line, shortened to ``width`` for repeating it back."""
+    shown = " ".join(question.split())
+    return shown if len(shown) <= width else shown[: width - 1] + ELLIPSIS
+
+
+def _passages(n: int) -> str:
+    return f"{n} passage" if n == 1 else f"{n} passages"
+
+
+def article_facts(article: ArticleSummary) -> str:
+    """``2025-07-12, ro+en, 9 passages``"""
+    facts = []
+    if article.date:
+        facts.append(article.date)
+    if article.languages:
+        facts.append("+".join(article.languages))
+    facts.append(_passages(article.passage_count))
+    return ", ".join(facts)
+
+
+def ingested_line(article: ArticleSummary, *, duplicate: bool) -> str:
+    if duplicate:
+        return f"already stored as #{article.id}  {article.title}"
+    return f"#{article.id}  {article.title}  ({article_facts(article)})"
+
+
+def list_line(article: ArticleSummary) -> str:
+    return f"#{article.id:<5} {article.title}  ({article_facts(article)})"
+
+
+def detail_text(detail: ArticleDetail) -> str:
+    """``archivist show``: metadata, then the opening passage as a quote."""
+    a = detail.summary
+    rows = [
+        ("date", a.date),
+        ("author", a.author),
+        ("url", a.url),
+        ("languages", ", ".join(a.languages) or None),
+        ("passages", f"{a.passage_count} ({detail.characters:,} characters)"),
+        ("source", " ".join(x for x in (a.source_kind, a.source_ref) if x)),
+        ("added", a.added_at + (f" by {a.added_by}" if a.added_by else "")),
+        ("collection", a.collection),
+    ]
+    lines = [f"#{a.id}  {a.title}"]
+    lines += [f"  {name + ':':<12}{value}" for name, value in rows if value]
+    lines.append("")
+    lines += [f"> {line}" if line.strip() else ">" for line in detail.opening.splitlines()]
+    if a.passage_count > 1:
+        lines.append(f"({_passages(a.passage_count - 1)} more)")
+    return "\n".join(lines)
+
+
+def stats_text(stats: Stats) -> str:
+    def counts(mapping: dict[str, int]) -> str:
+        ordered = sorted(mapping.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ", ".join(f"{k} {v:,}" for k, v in ordered) or "—"
+
+    rows = [
+        ("articles", f"{stats.articles:,}"),
+        ("passages", f"{stats.passages:,}"),
+        ("characters", f"{stats.characters:,}"),
+        ("languages", counts(stats.languages) + (" (passages)" if stats.languages else "")),
+        ("collections", counts(stats.collections) + (" (articles)" if stats.collections else "")),
+        ("database", safe_url(stats.database)),
+    ]
+    return "\n".join(f"{name + ':':<13}{value}" for name, value in rows if value)
+
+
+def safe_url(url: str) -> str:
+    """A database URL with any password masked, fit to print."""
+    if not url or "@" not in url:
+        return url
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - printing must not fail; drop the credentials instead
+        scheme, _, rest = url.partition("://")
+        return f"{scheme}://***@{rest.rpartition('@')[2]}"

@@ -181,13 +181,19 @@ def setup_logging(
         file_handler.setFormatter(formatter())
         handlers.append(file_handler)
 
+    remove_handlers()
     root = logging.getLogger()
-    for old in [h for h in root.handlers if getattr(h, _OURS, False)]:
-        root.removeHandler(old)
-        old.close()
     for handler in handlers:
         setattr(handler, _OURS, True)
         root.addHandler(handler)
     root.setLevel(min(h.level for h in handlers))
     for name in _QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def remove_handlers() -> None:
+    """Take our handlers off the root logger (tests, and a process that is done logging)."""
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if getattr(h, _OURS, False)]:
+        root.removeHandler(handler)
+        handler.close()

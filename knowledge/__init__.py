@@ -1,0 +1,51 @@
+"""Archivist's engine: store articles, find the passages that answer a question.
+
+A library with no Discord in it. Open a store, ingest, ask::
+
+    from knowledge import Archivist, KnowledgeConfig
+
+    with Archivist(KnowledgeConfig(database_url="sqlite:///archive.db")) as archive:
+        archive.ingest_url("https://example.com/news/lavrov-kim")
+        answer = archive.ask("who met Kim and where")
+        for excerpt in answer.excerpts:
+            print(excerpt.quote, excerpt.title, [link.url for link in excerpt.links])
+
+Every result is a frozen dataclass from ``knowledge.types``; every error a
+``knowledge.errors.KnowledgeError`` whose message can be shown to a user.
+"""
+
+from __future__ import annotations
+
+from knowledge.config import KnowledgeConfig
+from knowledge.errors import KnowledgeError
+from knowledge.service import Archivist
+from knowledge.types import (
+    GLOBAL_COLLECTION,
+    Answer,
+    ArticleDetail,
+    ArticleSummary,
+    Document,
+    Excerpt,
+    Ingested,
+    IngestOutcome,
+    Link,
+    Span,
+    Stats,
+)
+
+__all__ = [
+    "GLOBAL_COLLECTION",
+    "Answer",
+    "Archivist",
+    "ArticleDetail",
+    "ArticleSummary",
+    "Document",
+    "Excerpt",
+    "IngestOutcome",
+    "Ingested",
+    "KnowledgeConfig",
+    "KnowledgeError",
+    "Link",
+    "Span",
+    "Stats",
+]

@@ -1,0 +1,282 @@
+"""Finding the passages that answer a question.
+
+Three steps, each bounded:
+
+1. **Expand.** Every weighted term of the question is matched against the
+   stored vocabulary: the same word, its lemmas and stems in English and
+   Romanian, cognates sharing a stem (``discuss`` ~ ``discutat``,
+   ``inauguration`` ~ ``inaugurare``) and close spellings (``Sergey`` ~
+   ``Serghei``), scored 0..1 with rapidfuzz.
+2. **Candidates.** The database's own full-text index returns the passages
+   that contain any expanded word, best first by its BM25-style rank.
+3. **Rank.** Candidates are scored in Python: BM25 weighting over the
+   similarity-weighted term matches in the passage body, plus a smaller share
+   for matches in the article title and the passage heading, which is how a
+   passage about "the North Korean leader" belongs to an article titled with
+   Kim's name.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import TYPE_CHECKING
+
+from rapidfuzz.distance import Indel, JaroWinkler, Prefix
+
+from knowledge import store, text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from knowledge.fulltext import FullText
+
+#: Candidates fetched from the full-text index per question.
+CANDIDATES = 400
+#: Stored words looked at per query term when expanding it.
+VOCABULARY_SCAN = 3000
+#: Expanded words kept per query term.
+EXPANSIONS = 40
+#: Similarity below which a stored word does not count as the query term.
+MIN_SIMILARITY = 0.72
+#: BM25 parameters and the weight of title/heading matches relative to body ones.
+K1, B = 1.2, 0.75
+CONTEXT_WEIGHT = 0.45
+AVERAGE_PASSAGE_TERMS = 110.0
+
+
+#: Score bonus, as a share of the question's weight, for a passage holding the
+#: kind of answer asked for ("where" -> a place).
+KIND_BONUS = 0.3
+
+_UPPER = "A-ZĂÂÎȘŞȚŢÉÈÖÜÇ"
+_KIND_PATTERNS = {
+    "place": re.compile(
+        rf"\b(?:in|at|near|from|la|în|in|din|lângă|langa|spre|to)\s+(?:the\s+)?[{_UPPER}][\w-]+"
+    ),
+    "time": re.compile(
+        r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|"
+        r"september|october|november|december|ianuarie|februarie|martie|aprilie|mai|iunie|"
+        r"iulie|septembrie|octombrie|noiembrie|decembrie)\b",
+        re.IGNORECASE,
+    ),
+    "number": re.compile(r"\d"),
+    "person": re.compile(rf"(?<![.!?]\s)\b[{_UPPER}][a-zăâîșşțţé]+\s+[{_UPPER}][a-zăâîșşțţé]+"),
+}
+_QUESTION_KINDS = (
+    (re.compile(r"^(?:where|unde|from where|de unde|in what (?:city|country|place))\b"), "place"),
+    (re.compile(r"^(?:when|cand|what year|in what year|in ce an|ce an|what date)\b"), "time"),
+    (re.compile(r"^(?:how (?:many|much|long|old|far)|cat|cati|cate|ce numar)\b"), "number"),
+    (re.compile(r"^(?:who|whom|cine|pe cine)\b"), "person"),
+)
+
+
+def answer_kinds(passage_text: str) -> str:
+    """The kinds of answer a passage holds, space separated, stored at ingest."""
+    return " ".join(
+        kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(passage_text)
+    )
+
+
+def asked_kinds(question: str) -> frozenset[str]:
+    """The kinds of answer a question asks for: "who met Kim and where" asks a
+    person and a place."""
+    folded = text.fold(question)
+    clauses = re.split(r"[,;?]|\b(?:and|si)\b", folded)
+    kinds = set()
+    for clause in clauses:
+        clause = clause.strip()
+        for pattern, kind in _QUESTION_KINDS:
+            if pattern.match(clause):
+                kinds.add(kind)
+    return frozenset(kinds)
+
+
+@dataclass(frozen=True)
+class QueryTerm:
+    term: str
+    weight: float  # inverse document frequency
+    #: stored word -> similarity to the term, 0..1
+    expansions: dict[str, float]
+
+
+@dataclass
+class Scored:
+    passage_id: int
+    article_id: int
+    score: float
+    #: share of the question's weight the passage (body or context) matches
+    coverage: float
+    body_matches: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Query:
+    question: str
+    terms: tuple[QueryTerm, ...]
+    kinds: frozenset[str] = frozenset()
+
+    @property
+    def total_weight(self) -> float:
+        return sum(t.weight for t in self.terms)
+
+    def word_index(self) -> dict[str, list[tuple[int, float]]]:
+        """stored word -> [(term index, similarity)], to score texts in one pass."""
+        index: dict[str, list[tuple[int, float]]] = {}
+        for i, qt in enumerate(self.terms):
+            for word, similarity in qt.expansions.items():
+                index.setdefault(word, []).append((i, similarity))
+        return index
+
+
+def similarity(term: str, word: str) -> float:
+    """How surely a stored ``word`` is a form of the query ``term``, 0..1."""
+    if term == word:
+        return 1.0
+    if term.isdigit() or word.isdigit() or "." in term or "." in word:
+        return 0.0
+    term_forms = text.variants(term) | {term}
+    word_forms = text.variants(word) | {word}
+    if term_forms & word_forms:
+        return 0.95
+    shortest_term = min(term_forms, key=len)
+    shortest_word = min(word_forms, key=len)
+    shared = Prefix.similarity(shortest_term, shortest_word)
+    shorter = min(len(shortest_term), len(shortest_word))
+    best = 0.0
+    # Cognates across languages share their stem: discuss ~ discut(at).
+    if shared >= 4 and shared >= shorter - 1:
+        best = 0.85
+    if min(len(term), len(word)) >= 4:
+        best = max(best, Indel.normalized_similarity(term, word) * 0.95)
+    # Names transliterated differently keep their opening: Sergey ~ Serghei.
+    if min(len(term), len(word)) >= 5 and Prefix.similarity(term, word) >= 3:
+        jaro = JaroWinkler.similarity(term, word)
+        if jaro >= 0.88:
+            best = max(best, jaro - 0.12)
+    return best if best >= MIN_SIMILARITY else 0.0
+
+
+class Expander:
+    """Expands query terms against the stored vocabulary, with a short-lived cache.
+
+    The cache is cleared whenever this process changes the store, and entries
+    expire after ``ttl`` seconds so that other processes' ingests show up.
+    """
+
+    def __init__(self, ttl: float = 60.0, size: int = 4096) -> None:
+        self._ttl = ttl
+        self._size = size
+        self._cache: dict[str, tuple[float, dict[str, float], int]] = {}
+        self._lock = Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def expand(self, session: Session, term: str) -> tuple[dict[str, float], int]:
+        """Stored words matching ``term`` with their similarity, and the term's df."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(term)
+        if hit and now - hit[0] < self._ttl:
+            return hit[1], hit[2]
+        expansions, df = self._expand(session, term)
+        with self._lock:
+            if len(self._cache) >= self._size:
+                self._cache.clear()
+            self._cache[term] = (now, expansions, df)
+        return expansions, df
+
+    def _expand(self, session: Session, term: str) -> tuple[dict[str, float], int]:
+        if term.isdigit() or "." in term or len(term) < 3:
+            dfs = store.document_frequencies(session, [term])
+            return ({term: 1.0} if term in dfs else {}), dfs.get(term, 0)
+        prefixes = {
+            form[:4] if len(form) >= 6 else form[:3] for form in text.variants(term) | {term}
+        }
+        scored: dict[str, float] = {}
+        dfs: dict[str, int] = {}
+        for prefix in sorted(prefixes):
+            for word, df in store.vocabulary(session, prefix, VOCABULARY_SCAN):
+                if word in scored:
+                    continue
+                value = similarity(term, word)
+                if value:
+                    scored[word] = value
+                    dfs[word] = df
+        best = sorted(scored.items(), key=lambda kv: (-kv[1], -dfs[kv[0]]))[:EXPANSIONS]
+        expansions = dict(best)
+        # The term is as common as its most common close form.
+        df = max((dfs[w] for w, s in best if s >= 0.85), default=0)
+        if not df and best:
+            df = max(dfs[w] for w, _ in best)
+        return expansions, df
+
+
+def build_query(session: Session, expander: Expander, question: str, total: int) -> Query:
+    """Weighted, expanded terms of ``question``; terms unknown to the store weigh
+    as much as the rarest word, so a question about something never stored
+    does not look covered by its one common word."""
+    built = []
+    for term in text.query_terms(question):
+        expansions, df = expander.expand(session, term)
+        idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        built.append(QueryTerm(term, idf, expansions))
+    return Query(question, tuple(built), asked_kinds(question))
+
+
+def rank(
+    session: Session,
+    backend: FullText,
+    query: Query,
+    collections: Sequence[str],
+    limit: int = CANDIDATES,
+) -> list[Scored]:
+    """Candidate passages of ``collections`` scored for ``query``, best first."""
+    best: dict[str, float] = {}
+    for qt in query.terms:
+        for word, value in qt.expansions.items():
+            best[word] = max(value, best.get(word, 0.0))
+    words = sorted(best, key=lambda w: -best[w])
+    if not words:
+        return []
+    ids = backend.candidates(session, words, collections, limit)
+    rows = store.candidate_rows(session, ids)
+    index = query.word_index()
+    total_weight = query.total_weight or 1.0
+    results = []
+    for row in rows:
+        body = row.body_terms.split()
+        tf = [0.0] * len(query.terms)
+        body_best = [0.0] * len(query.terms)
+        for word in body:
+            for i, value in index.get(word, ()):
+                tf[i] += value
+                if value > body_best[i]:
+                    body_best[i] = value
+        context_best = [0.0] * len(query.terms)
+        for word in row.context_terms.split():
+            for i, value in index.get(word, ()):
+                if value > context_best[i]:
+                    context_best[i] = value
+        norm = K1 * (1 - B + B * len(body) / AVERAGE_PASSAGE_TERMS)
+        score = 0.0
+        covered = 0.0
+        matches: dict[str, float] = {}
+        for i, qt in enumerate(query.terms):
+            if tf[i]:
+                score += qt.weight * body_best[i] * (tf[i] * (K1 + 1)) / (tf[i] + norm)
+                matches[qt.term] = body_best[i]
+            score += CONTEXT_WEIGHT * qt.weight * context_best[i]
+            covered += qt.weight * max(body_best[i], context_best[i])
+        if query.kinds and score:
+            held = query.kinds.intersection(row.features.split())
+            score += KIND_BONUS * total_weight * len(held) / len(query.kinds)
+        results.append(Scored(row.id, row.article_id, score, covered / total_weight, matches))
+    results.sort(key=lambda s: (-s.score, s.passage_id))
+    return results

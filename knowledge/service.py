@@ -1,0 +1,450 @@
+"""The service every face uses: ingest, ask, browse and remove articles.
+
+It takes plain values and returns the frozen dataclasses of
+``knowledge.types``. Each call opens its own session, so one ``Archivist`` can
+serve many threads (the bot runs calls through ``asyncio.to_thread``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from knowledge import answer, fulltext, search, store, text
+from knowledge.config import KnowledgeConfig
+from knowledge.errors import (
+    EmptyDocument,
+    InvalidQuery,
+    KnowledgeError,
+    NotFound,
+    StoreError,
+    TooLarge,
+)
+from knowledge.models import Article, Passage
+from knowledge.passages import split_passages
+from knowledge.types import (
+    Answer,
+    ArticleDetail,
+    ArticleSummary,
+    Document,
+    Ingested,
+    IngestOutcome,
+    Stats,
+)
+from knowledge.urls import canonical_url
+
+log = logging.getLogger(__name__)
+
+#: Longest question looked at; the rest is ignored (its first terms count).
+MAX_QUESTION_CHARS = 2000
+MAX_TITLE_CHARS = 300
+
+
+class Archivist:
+    """Opens (and migrates) the store named by ``config.database_url``.
+
+    Raises:
+        StoreError: the database cannot be opened or migrated.
+    """
+
+    def __init__(self, config: KnowledgeConfig | None = None) -> None:
+        self.config = config or KnowledgeConfig()
+        self._engine = store.open_engine(self.config.database_url)
+        store.migrate(self._engine)
+        self._sessions = sessionmaker(self._engine, expire_on_commit=False)
+        self._fulltext = fulltext.for_dialect(self._engine.dialect.name)
+        self._expander = search.Expander()
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Archivist:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @property
+    def database(self) -> str:
+        """The database URL with any password hidden."""
+        return self._engine.url.render_as_string(hide_password=True)
+
+    def _check_size(self, content: str) -> None:
+        limit = self.config.max_document_bytes
+        if len(content.encode("utf-8", "surrogatepass")) > limit:
+            raise TooLarge(f"The text is larger than the {_megabytes(limit)} limit.")
+
+    def _collections(self, collections: Iterable[str] | None) -> list[str]:
+        return list(dict.fromkeys(collections)) if collections else [self.config.default_collection]
+
+    def _session(self) -> Session:
+        return self._sessions()
+
+    # --- ingest -------------------------------------------------------------------
+
+    def ingest_document(
+        self, document: Document, *, collection: str | None = None, added_by: str | None = None
+    ) -> Ingested:
+        """Split, index and store one document, atomically.
+
+        Returns the new article, or the stored one it duplicates (same content
+        or same URL in the collection).
+
+        Raises:
+            EmptyDocument: nothing to store.
+            TooLarge: over ``max_document_bytes``.
+        """
+        collection = collection or self.config.default_collection
+        body = document.text[document.body_start :]
+        if not body.strip():
+            raise EmptyDocument("There is no text to store.")
+        self._check_size(document.text)
+        drafts = split_passages(document.text, document.body_start)
+        if not drafts:
+            raise EmptyDocument("There is no readable text to store.")
+        title = _title(document)
+        fingerprint = hashlib.sha256(text.search_text(body).encode()).hexdigest()
+        canonical = canonical_url(document.canonical_url or document.url)
+        url = document.url or document.canonical_url
+        languages = Counter(d.language for d in drafts if d.language)
+        passages = []
+        for draft in drafts:
+            passage_text = document.text[draft.start : draft.end]
+            passages.append(
+                store.NewPassage(
+                    start=draft.start,
+                    end=draft.end,
+                    heading=draft.heading,
+                    language=draft.language,
+                    links=json.dumps([[ln.url, ln.label, ln.kind] for ln in draft.links]),
+                    body_terms=text.search_text(passage_text),
+                    context_terms=text.search_text(f"{title}\n{draft.heading or ''}"),
+                    features=search.answer_kinds(passage_text),
+                )
+            )
+        article = Article(
+            collection=collection,
+            title=title,
+            url=url,
+            canonical_url=canonical,
+            fingerprint=fingerprint,
+            published=document.date,
+            author=(document.author or None) and document.author[:200],
+            languages=",".join(lang for lang, _ in languages.most_common()),
+            text=document.text,
+            body_start=document.body_start,
+            source_kind=document.source_kind,
+            source_ref=document.source_ref,
+            added_by=added_by,
+            added_at=datetime.now(UTC),
+        )
+        urls = {u for u in (canonical, canonical_url(document.url), url) if u}
+        for attempt in range(2):
+            try:
+                with self._session() as session, session.begin():
+                    existing = store.find_duplicate(session, collection, fingerprint, urls)
+                    if existing is not None:
+                        return Ingested(_summary(existing), duplicate=True)
+                    store.add_article(session, article, passages)
+                    summary = _summary(article)
+                break
+            except IntegrityError:
+                # Another writer stored the same article between our check and
+                # our insert: look again, and report it as the duplicate.
+                if attempt:
+                    raise
+                article = _fresh_copy(article)
+            except OperationalError as exc:
+                raise StoreError(f"The database refused the article: {exc.orig}") from exc
+        self._expander.clear()
+        log.info(
+            "stored article %d (%d passages) in %s", summary.id, summary.passage_count, collection
+        )
+        return Ingested(summary)
+
+    def ingest_text(
+        self,
+        text_: str,
+        *,
+        title: str | None = None,
+        url: str | None = None,
+        date: str | None = None,
+        author: str | None = None,
+        collection: str | None = None,
+        added_by: str | None = None,
+        source_ref: str | None = None,
+    ) -> Ingested:
+        """Store pasted text; a first short line is taken as its title unless given."""
+        self._check_size(text_)
+        document = _sources().document_from_text(
+            text_, title=title, url=url, date=date, author=author, source_ref=source_ref
+        )
+        return self.ingest_document(document, collection=collection, added_by=added_by)
+
+    def ingest_url(
+        self, url: str, *, collection: str | None = None, added_by: str | None = None
+    ) -> Ingested:
+        """Fetch a web page (safely, within the configured limits) and store it."""
+        document = _sources().documents_from_url(url, config=self.config)
+        return self.ingest_document(document, collection=collection, added_by=added_by)
+
+    def ingest_bytes(
+        self,
+        name: str,
+        data: bytes,
+        *,
+        content_type: str | None = None,
+        collection: str | None = None,
+        added_by: str | None = None,
+        source_ref: str | None = None,
+    ) -> list[IngestOutcome]:
+        """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles."""
+        try:
+            parsed = _sources().documents_from_bytes(
+                name, data, content_type=content_type, config=self.config, source_ref=source_ref
+            )
+        except KnowledgeError as exc:
+            return [IngestOutcome(name, error=str(exc))]
+        return [self._outcome(label, item, collection, added_by) for label, item in parsed]
+
+    def ingest_path(
+        self, path: str | Path, *, collection: str | None = None, added_by: str | None = None
+    ) -> Iterator[IngestOutcome]:
+        """Store a file, or every supported file under a folder."""
+        try:
+            for label, item in _sources().documents_from_path(path, config=self.config):
+                yield self._outcome(label, item, collection, added_by)
+        except KnowledgeError as exc:
+            yield IngestOutcome(str(path), error=str(exc))
+
+    def _outcome(
+        self,
+        label: str,
+        item: Document | KnowledgeError,
+        collection: str | None,
+        added_by: str | None,
+    ) -> IngestOutcome:
+        if isinstance(item, KnowledgeError):
+            return IngestOutcome(label, error=str(item))
+        try:
+            return IngestOutcome(
+                label, result=self.ingest_document(item, collection=collection, added_by=added_by)
+            )
+        except KnowledgeError as exc:
+            return IngestOutcome(label, error=str(exc))
+
+    def load_examples(self) -> list[IngestOutcome]:
+        """Store the example articles bundled with Archivist in the default collection."""
+        folder = resources.files("knowledge") / "examples"
+        outcomes = []
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+            if entry.name.startswith((".", "_")) or not entry.is_file():
+                continue
+            outcomes.extend(self.ingest_bytes(entry.name, entry.read_bytes(), added_by="examples"))
+        return outcomes
+
+    # --- ask ----------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        *,
+        collections: Iterable[str] | None = None,
+        k: int | None = None,
+        offset: int = 0,
+    ) -> Answer:
+        """The excerpts that best answer ``question``; none when nothing relevant is stored.
+
+        Raises:
+            InvalidQuery: the question has no words to search for.
+        """
+        question = " ".join((question or "").split())
+        if not question:
+            raise InvalidQuery("Ask a question: for example “who met Kim and where?”")
+        searched = question[:MAX_QUESTION_CHARS]
+        if not text.query_terms(searched):
+            if not text.terms(searched):
+                raise InvalidQuery("Your question has no words to search for.")
+            raise InvalidQuery(
+                "Your question has only common words; add a name, place or topic to search for."
+            )
+        k = max(1, min(k or self.config.top_k, 25))
+        offset = max(0, offset)
+        names = self._collections(collections)
+        with self._session() as session:
+            total = max(store.passage_count(session), 1)
+            query = search.build_query(session, self._expander, searched, total)
+            ranked = search.rank(session, self._fulltext, query, names)
+            relevant = _relevant(ranked, self.config.min_confidence)
+            page = relevant[offset : offset + k]
+            loaded = store.load_passages(session, [s.passage_id for s in page])
+            index = query.word_index()
+            excerpts = tuple(
+                answer.excerpt(query, index, s, *loaded[s.passage_id])
+                for s in page
+                if s.passage_id in loaded
+            )
+        return Answer(
+            question=question,
+            excerpts=excerpts,
+            terms=tuple(t.term for t in query.terms if t.expansions),
+            total=len(relevant),
+            offset=offset,
+        )
+
+    # --- browse and moderate -------------------------------------------------------
+
+    def list_articles(
+        self, *, collections: Iterable[str] | None = None, limit: int = 20, offset: int = 0
+    ) -> list[ArticleSummary]:
+        """Articles of the collections, newest first."""
+        limit = max(1, min(limit, 200))
+        with self._session() as session:
+            rows = store.list_articles(
+                session, self._collections(collections), limit, max(0, offset)
+            )
+            return [_summary(a) for a in rows]
+
+    def count_articles(self, *, collections: Iterable[str] | None = None) -> int:
+        with self._session() as session:
+            return store.count_articles(session, self._collections(collections))
+
+    def get_article(
+        self, article_id: int, *, collections: Iterable[str] | None = None
+    ) -> ArticleDetail:
+        with self._session() as session:
+            article = self._find(session, article_id, collections)
+            first = session.scalars(
+                select(Passage).where(Passage.article_id == article.id).order_by(Passage.ordinal)
+            ).first()
+            opening = article.text[first.start : first.end] if first else ""
+            return ArticleDetail(_summary(article), opening, len(article.text))
+
+    def article_text(self, article_id: int, *, collections: Iterable[str] | None = None) -> str:
+        """The stored text, verbatim: every quote is a slice of it."""
+        with self._session() as session:
+            return self._find(session, article_id, collections).text
+
+    def article_passages(
+        self, article_id: int, *, collections: Iterable[str] | None = None
+    ) -> tuple[str, ...]:
+        with self._session() as session:
+            article = self._find(session, article_id, collections)
+            return tuple(
+                article.text[p.start : p.end] for p in store.passages_of(session, article.id)
+            )
+
+    def remove_article(
+        self, article_id: int, *, collections: Iterable[str] | None = None
+    ) -> ArticleSummary:
+        with self._session() as session, session.begin():
+            article = self._find(session, article_id, collections)
+            summary = _summary(article)
+            store.remove_article(session, article)
+        self._expander.clear()
+        log.info("removed article %d from %s", summary.id, summary.collection)
+        return summary
+
+    def stats(self, *, collections: Iterable[str] | None = None) -> Stats:
+        names = self._collections(collections)
+        with self._session() as session:
+            articles, characters = session.execute(
+                select(
+                    func.count(Article.id), func.coalesce(func.sum(func.length(Article.text)), 0)
+                ).where(Article.collection.in_(names))
+            ).one()
+            languages = dict(
+                session.execute(
+                    select(Passage.language, func.count(Passage.id))
+                    .where(Passage.collection.in_(names), Passage.language.is_not(None))
+                    .group_by(Passage.language)
+                    .order_by(func.count(Passage.id).desc())
+                ).all()
+            )
+            per_collection = dict(
+                session.execute(
+                    select(Article.collection, func.count(Article.id))
+                    .where(Article.collection.in_(names))
+                    .group_by(Article.collection)
+                ).all()
+            )
+            passages = session.execute(
+                select(func.count(Passage.id)).where(Passage.collection.in_(names))
+            ).scalar_one()
+        return Stats(
+            articles=articles,
+            passages=passages,
+            characters=int(characters),
+            languages=languages,
+            collections=per_collection,
+            database=self.database,
+        )
+
+    def _find(
+        self, session: Session, article_id: int, collections: Iterable[str] | None
+    ) -> Article:
+        article = store.get_article(session, article_id, self._collections(collections))
+        if article is None:
+            raise NotFound(f"There is no article #{article_id} here.")
+        return article
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_000_000:g} MB"
+
+
+def _sources():
+    from knowledge import sources  # TEMP until knowledge/sources.py lands
+
+    return sources
+
+
+def _relevant(ranked: list[search.Scored], floor: float) -> list[search.Scored]:
+    """Passages worth quoting: enough of the question covered, and not far behind the best."""
+    confident = [s for s in ranked if s.coverage >= floor and s.score > 0]
+    if not confident or not any(s.body_matches for s in confident):
+        return []
+    best = confident[0].score
+    return [s for s in confident if s.score >= 0.25 * best]
+
+
+def _title(document: Document) -> str:
+    title = " ".join((document.title or "").split())
+    if not title:
+        words = " ".join(document.text[document.body_start :].split())
+        title = words[:80].rsplit(" ", 1)[0] + "…" if len(words) > 80 else words
+    return title[:MAX_TITLE_CHARS]
+
+
+def _fresh_copy(article: Article) -> Article:
+    columns = {c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "id"}
+    return Article(**columns)
+
+
+def _summary(article: Article) -> ArticleSummary:
+    return ArticleSummary(
+        id=article.id,
+        collection=article.collection,
+        title=article.title,
+        date=article.published,
+        author=article.author,
+        url=article.url,
+        languages=tuple(filter(None, article.languages.split(","))),
+        passage_count=article.passage_count,
+        added_at=article.added_at.replace(tzinfo=article.added_at.tzinfo or UTC).isoformat(
+            timespec="seconds"
+        ),
+        added_by=article.added_by,
+        source_kind=article.source_kind,
+        source_ref=article.source_ref,
+    )

@@ -1,0 +1,300 @@
+"""Opening the database, migrating it, and the data functions over it.
+
+Sessions are opened by the service and passed in; nothing here keeps one.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session
+
+from knowledge import fulltext
+from knowledge.errors import StoreError
+from knowledge.models import Article, Base, Passage, SchemaVersion, Term
+
+log = logging.getLogger(__name__)
+
+
+def open_engine(database_url: str) -> Engine:
+    """Create an engine for ``database_url``: a SQLite file or PostgreSQL.
+
+    Raises:
+        StoreError: the URL is malformed, names another database, or the
+            SQLite file's folder does not exist.
+    """
+    try:
+        url = make_url(database_url)
+    except ArgumentError as exc:
+        raise StoreError(f"DATABASE_URL is not a database URL: {database_url!r}") from exc
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        if not url.database or url.database == ":memory:":
+            raise StoreError("Archivist needs a SQLite file, not an in-memory database.")
+        folder = Path(url.database).expanduser().resolve().parent
+        if not folder.is_dir():
+            raise StoreError(f"The folder for the database does not exist: {folder}")
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if backend == "postgresql":
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg")
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except ModuleNotFoundError as exc:
+            raise StoreError(
+                "PostgreSQL needs the psycopg driver: pip install 'archivist[postgres]'"
+            ) from exc
+    raise StoreError(f"Unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+# --- migrations -----------------------------------------------------------------
+
+
+def _create_schema(connection: Connection) -> None:
+    Base.metadata.create_all(connection)
+    fulltext.for_dialect(connection.dialect.name).install(connection)
+
+
+#: Ordered schema changes. Append, never edit: an existing database replays
+#: only the ones it has not seen, inside one transaction.
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
+    (1, _create_schema),
+]
+
+
+def migrate(engine: Engine) -> int:
+    """Bring the schema up to date; returns the version now in force."""
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                # Two processes starting at once must not both migrate.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
+            current = 0
+            if inspect(connection).has_table("schema_version"):
+                current = connection.execute(
+                    select(func.coalesce(func.max(SchemaVersion.version), 0))
+                ).scalar_one()
+            for version, step in MIGRATIONS:
+                if version > current:
+                    log.info("migrating database schema to version %d", version)
+                    step(connection)
+                    connection.execute(
+                        SchemaVersion.__table__.insert().values(
+                            version=version, applied_at=datetime.now(UTC)
+                        )
+                    )
+                    current = version
+            return current
+    except OperationalError as exc:
+        raise StoreError(f"Cannot open the database: {exc.orig}") from exc
+
+
+# --- articles ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewPassage:
+    start: int
+    end: int
+    heading: str | None
+    language: str | None
+    links: str
+    body_terms: str
+    context_terms: str
+    features: str = ""
+
+
+def find_duplicate(
+    session: Session, collection: str, fingerprint: str, urls: Iterable[str]
+) -> Article | None:
+    """An article of the collection with the same content or the same URL."""
+    urls = [u for u in urls if u]
+    condition = Article.fingerprint == fingerprint
+    if urls:
+        condition = condition | Article.canonical_url.in_(urls) | Article.url.in_(urls)
+    return session.scalars(
+        select(Article).where(Article.collection == collection, condition).limit(1)
+    ).first()
+
+
+def add_article(session: Session, article: Article, passages: Sequence[NewPassage]) -> Article:
+    """Insert an article with its passages and count their terms."""
+    article.passage_count = len(passages)
+    session.add(article)
+    session.flush()
+    session.execute(
+        Passage.__table__.insert(),
+        [
+            {
+                "article_id": article.id,
+                "collection": article.collection,
+                "ordinal": i,
+                "start": p.start,
+                "end": p.end,
+                "heading": p.heading,
+                "language": p.language,
+                "links": p.links,
+                "body_terms": p.body_terms,
+                "context_terms": p.context_terms,
+                "features": p.features,
+            }
+            for i, p in enumerate(passages)
+        ],
+    )
+    _count_terms(session, passages, +1)
+    return article
+
+
+def remove_article(session: Session, article: Article) -> None:
+    passages = session.execute(
+        select(Passage.body_terms, Passage.context_terms).where(Passage.article_id == article.id)
+    ).all()
+    _count_terms(session, [NewPassage(0, 0, None, None, "", b, c) for b, c in passages], -1)
+    session.execute(delete(Passage).where(Passage.article_id == article.id))
+    session.delete(article)
+
+
+def _count_terms(session: Session, passages: Sequence[NewPassage], sign: int) -> None:
+    body: Counter[str] = Counter()
+    context: Counter[str] = Counter()
+    for p in passages:
+        body.update(set(p.body_terms.split()))
+        context.update(set(p.context_terms.split()))
+    # Sorted, so that concurrent ingests lock rows in the same order.
+    rows = [
+        {"term": t, "df": sign * body[t], "cf": sign * context[t]}
+        for t in sorted(body.keys() | context.keys())
+    ]
+    if not rows:
+        return
+    if sign > 0:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        statement = insert(Term)
+        statement = statement.on_conflict_do_update(
+            index_elements=[Term.term],
+            set_={"df": Term.df + statement.excluded.df, "cf": Term.cf + statement.excluded.cf},
+        )
+        session.execute(statement, rows)
+    else:
+        table = Term.__table__
+        session.execute(
+            table.update()
+            .where(table.c.term == bindparam("b_term"))
+            .values(df=table.c.df + bindparam("b_df"), cf=table.c.cf + bindparam("b_cf")),
+            [{"b_term": r["term"], "b_df": r["df"], "b_cf": r["cf"]} for r in rows],
+        )
+        session.execute(delete(Term).where(Term.df <= 0, Term.cf <= 0))
+
+
+def get_article(session: Session, article_id: int, collections: Sequence[str]) -> Article | None:
+    return session.scalars(
+        select(Article).where(Article.id == article_id, Article.collection.in_(collections))
+    ).first()
+
+
+def list_articles(
+    session: Session, collections: Sequence[str], limit: int, offset: int
+) -> list[Article]:
+    return list(
+        session.scalars(
+            select(Article)
+            .where(Article.collection.in_(collections))
+            .order_by(Article.added_at.desc(), Article.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+    )
+
+
+def count_articles(session: Session, collections: Sequence[str]) -> int:
+    return session.execute(
+        select(func.count(Article.id)).where(Article.collection.in_(collections))
+    ).scalar_one()
+
+
+def passages_of(session: Session, article_id: int) -> list[Passage]:
+    return list(
+        session.scalars(
+            select(Passage).where(Passage.article_id == article_id).order_by(Passage.ordinal)
+        )
+    )
+
+
+# --- search support ---------------------------------------------------------------
+
+
+def vocabulary(session: Session, prefix: str, limit: int) -> list[tuple[str, int]]:
+    """Stored terms starting with ``prefix`` and their document frequencies."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    rows = session.execute(
+        select(Term.term, Term.df).where(Term.term >= prefix, Term.term < upper).limit(limit)
+    )
+    return [(t, df) for t, df in rows]
+
+
+def document_frequencies(session: Session, words: Sequence[str]) -> dict[str, int]:
+    if not words:
+        return {}
+    rows = session.execute(select(Term.term, Term.df).where(Term.term.in_(list(words))))
+    return {t: df for t, df in rows}
+
+
+def passage_count(session: Session) -> int:
+    return session.execute(select(func.count(Passage.id))).scalar_one()
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    id: int
+    article_id: int
+    body_terms: str
+    context_terms: str
+    features: str
+
+
+def candidate_rows(session: Session, ids: Sequence[int]) -> list[CandidateRow]:
+    """The indexed terms of the given passages, for ranking."""
+    if not ids:
+        return []
+    rows = session.execute(
+        select(
+            Passage.id,
+            Passage.article_id,
+            Passage.body_terms,
+            Passage.context_terms,
+            Passage.features,
+        ).where(Passage.id.in_(list(ids)))
+    )
+    return [CandidateRow(*row) for row in rows]
+
+
+def load_passages(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, Article]]:
+    """Passages with their articles (text included), by passage id."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Passage, Article)
+        .join(Article, Passage.article_id == Article.id)
+        .where(Passage.id.in_(list(ids)))
+    ).all()
+    return {p.id: (p, a) for p, a in rows}

@@ -1,0 +1,78 @@
+"""Shared fixtures: real stores on disk (SQLite) and on the local PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from knowledge import Archivist, KnowledgeConfig
+
+#: The PostgreSQL this project's machines run; .ci/run exports it.
+POSTGRES_URL = os.environ.get(
+    "ARCHIVIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_reason() -> str | None:
+    try:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not available"
+        return f"no PostgreSQL answers at {POSTGRES_URL}: {type(exc).__name__}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    reason = _postgres_reason()
+    if reason:
+        pytest.skip(reason)
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'archive.db'}"
+
+
+@pytest.fixture
+def pg_schema_url(postgres_url):
+    """A fresh PostgreSQL schema per test, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(postgres_url)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{postgres_url}?options=-csearch_path%3D{schema}"
+    yield url
+    with admin.begin() as connection:
+        connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path) -> str:
+    """Each backend in turn: a SQLite file, then a PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'archive.db'}"
+    return request.getfixturevalue("pg_schema_url")
+
+
+@pytest.fixture
+def archive(sqlite_url):
+    """The service over a fresh SQLite file."""
+    service = Archivist(KnowledgeConfig(database_url=sqlite_url))
+    yield service
+    service.close()
+
+
+@pytest.fixture
+def any_archive(store_url):
+    """The service over each backend."""
+    service = Archivist(KnowledgeConfig(database_url=store_url))
+    yield service
+    service.close()

@@ -50,13 +50,20 @@ AVERAGE_PASSAGE_TERMS = 110.0
 
 
 #: Score bonus, as a share of the question's weight, for a passage holding the
-#: kind of answer asked for ("where" -> a place).
-KIND_BONUS = 0.3
+#: kind of answer asked for ("where" -> a place), and a larger one when the
+#: quote itself holds it.
+KIND_BONUS = 0.2
+QUOTE_KIND_BONUS = 0.5
+#: Best candidates whose quotes are drawn before the final order is set.
+RERANK = 30
 
 _UPPER = "A-ZĂÂÎȘŞȚŢÉÈÖÜÇ"
 _KIND_PATTERNS = {
     "place": re.compile(
-        rf"\b(?:in|at|near|from|la|în|in|din|lângă|langa|spre|to)\s+(?:the\s+)?[{_UPPER}][\w-]+"
+        r"\b(?:in|at|near|from|outside|inside|la|în|din|lângă|langa|spre|pe)\s+"
+        r"(?:the\s+|(?:city|town|village|region|port|capital) of\s+|"
+        r"(?:orașul|orasul|satul|regiunea|capitala|portul|stațiunea|statiunea)\s+)?"
+        rf"[{_UPPER}][\w-]+"
     ),
     "time": re.compile(
         r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|"
@@ -80,6 +87,14 @@ def answer_kinds(passage_text: str) -> str:
     return " ".join(
         kind for kind, pattern in _KIND_PATTERNS.items() if pattern.search(passage_text)
     )
+
+
+def quote_bonus(query: Query, quote: str) -> float:
+    """Extra score for a quote that holds the kind of answer the question asks for."""
+    if not query.kinds:
+        return 0.0
+    held = query.kinds.intersection(answer_kinds(quote).split())
+    return QUOTE_KIND_BONUS * query.total_weight * len(held) / len(query.kinds)
 
 
 def asked_kinds(question: str) -> frozenset[str]:

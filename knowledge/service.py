@@ -12,6 +12,7 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -285,14 +286,23 @@ class Archivist:
             total = max(store.passage_count(session), 1)
             query = search.build_query(session, self._expander, searched, total)
             ranked = search.rank(session, self._fulltext, query, names)
+            index = query.word_index()
+            # Draw the quotes of the best candidates first: a passage whose
+            # quote holds the kind of answer asked for ("where" -> a place)
+            # moves up, so ranking and quoting agree.
+            drafted = self._draft(session, query, index, ranked[: search.RERANK])
+            for scored in ranked[: search.RERANK]:
+                if scored.passage_id in drafted:
+                    scored.score += search.quote_bonus(query, drafted[scored.passage_id].quote)
+            ranked.sort(key=lambda s: (-s.score, s.passage_id))
             relevant = _relevant(ranked, self.config.min_confidence)
             page = relevant[offset : offset + k]
-            loaded = store.load_passages(session, [s.passage_id for s in page])
-            index = query.word_index()
+            missing = [s for s in page if s.passage_id not in drafted]
+            drafted.update(self._draft(session, query, index, missing))
             excerpts = tuple(
-                answer.excerpt(query, index, s, *loaded[s.passage_id])
+                replace(drafted[s.passage_id], score=round(s.score, 4))
                 for s in page
-                if s.passage_id in loaded
+                if s.passage_id in drafted
             )
         return Answer(
             question=question,
@@ -389,6 +399,20 @@ class Archivist:
             collections=per_collection,
             database=self.database,
         )
+
+    @staticmethod
+    def _draft(
+        session: Session,
+        query: search.Query,
+        index: dict[str, list[tuple[int, float]]],
+        scored: list[search.Scored],
+    ) -> dict[int, Excerpt]:
+        loaded = store.load_passages(session, [s.passage_id for s in scored])
+        return {
+            s.passage_id: answer.excerpt(query, index, s, *loaded[s.passage_id])
+            for s in scored
+            if s.passage_id in loaded
+        }
 
     def _find(
         self, session: Session, article_id: int, collections: Iterable[str] | None

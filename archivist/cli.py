@@ -284,7 +284,7 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
                 line = render.ingested_line(outcome.result.article, duplicate=duplicate)
             else:
                 kind = "refused"
-                line = f"refused  {outcome.source}: {outcome.error}"
+                line = f"refused  {outcome.source}: {_one_line(outcome.error or 'refused')}"
             counts[kind] += 1
             print(line, flush=True)
     if sum(counts.values()) > 1:
@@ -481,8 +481,13 @@ def _apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, knowledge=knowledge)
 
 
+def _one_line(message: str) -> str:
+    # Driver messages (psycopg's "connection refused" hint) can span lines; ours never do.
+    return " ".join(str(message).split())
+
+
 def _error(message: str) -> None:
-    print(f"{PROG}: {message}", file=sys.stderr)
+    print(f"{PROG}: {_one_line(message)}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -112,6 +112,8 @@ class Bm25Baseline:
     def __init__(self, passages: Sequence[str], passage_language: str) -> None:
         import bm25s
 
+        # bm25s sets its logger to DEBUG on import and would log every index build.
+        logging.getLogger("bm25s").setLevel(logging.WARNING)
         self._retriever = bm25s.BM25()
         self._retriever.index([tokens(p, passage_language) for p in passages], show_progress=False)
 
@@ -349,15 +351,17 @@ def check_targets(summaries: dict[str, dict[str, dict[str, float]]]) -> list[dic
                 }
             )
     for setting, systems in summaries.items():
+        # Ahead: no worse on recall@5 and MRR, better on at least one.
         ours, base = systems["archivist"], systems["bm25"]
-        for metric in ("passage@5", "passagemrr"):
-            checks.append(
-                {
-                    "target": f"{setting} {LABELS[metric]} ahead of BM25 ({base[metric]:.3f})",
-                    "value": round(ours[metric], 3),
-                    "met": ours[metric] > base[metric],
-                }
-            )
+        pairs = [(ours[m], base[m]) for m in ("passage@5", "passagemrr")]
+        checks.append(
+            {
+                "target": f"{setting} ahead of BM25 on passage recall@5 / MRR "
+                f"({base['passage@5']:.3f} / {base['passagemrr']:.3f})",
+                "value": f"{ours['passage@5']:.3f} / {ours['passagemrr']:.3f}",
+                "met": all(o >= b for o, b in pairs) and any(o > b for o, b in pairs),
+            }
+        )
     return checks
 
 
@@ -432,7 +436,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs every index build at DEBUG
     xquad.use_repo_checkout()
     k = max(args.k, 5)
 
@@ -462,7 +465,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("targets" + (" (on a subset: indicative only)" if args.limit else "") + ":")
     for check in checks:
         mark = "✓" if check["met"] else "✗"
-        print(f"  {mark} {check['target']}: {check['value']:.3f}")
+        value = check["value"]
+        print(f"  {mark} {check['target']}: {value if isinstance(value, str) else f'{value:.3f}'}")
 
     if args.misses:
         paths: dict[Path, list[dict[str, object]]] = {}

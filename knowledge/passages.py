@@ -50,10 +50,11 @@ _LINE = re.compile(r"[^\n]+")
 _NONSPACE = re.compile(r"\S")
 _ALNUM = re.compile(r"[^\W_]")
 _LETTER = re.compile(r"[^\W\d_]")
-_ATX_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})(?:[ \t]+([^\n]*?))?[ \t]*(?:#+[ \t]*)?$", re.M)
-_SETEXT_UNDERLINE = re.compile(r"[ \t]{0,3}(?:=+|-+)[ \t]*")
+_ATX_HEADING = re.compile(r"^[ \t]{0,3}(#{1,6})(?:[ \t]+([^\n]*?))??(?:[ \t]+#+)?[ \t\r]*$", re.M)
+_SETEXT_UNDERLINE = re.compile(r"[ \t]{0,3}(?:={3,}|-{3,})[ \t\r]*")
+_FENCE = re.compile(r"^[ \t]{0,3}(?:```|~~~)", re.M)
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3})(.+?)\1")
-_RULE = re.compile(r"(?:[-_*=~#.·•][ \t]*){3,}")
+_RULE = re.compile(r"(?:[-_*=~#.·•—–][ \t]*){3,}")
 
 _URL_CHARS = r"[\w\-.~:/?#\[\]@!$&()*+,;=%]"
 _URL = re.compile(
@@ -80,9 +81,10 @@ _LANGUAGE_NOISE = re.compile(r"[^\w\s'’.,;:!?„”“\"«»()\-]+")
 
 # Sentence ends: a run of terminators plus any closing quotes or brackets.
 # French sets » off with a (narrow) space; German closes with «.
-_TERMINATOR = re.compile(r"(?:[.!?…]+|[。！？]+)(?:[\"'”’»«)\]]|[ \u00a0\u202f]»)*")
+_TERMINATOR = re.compile(r"(?:[.!?…]+|[。！？]+)(?:[\"'”’»«)\]」』）]|[ \u00a0\u202f]»)*")
 _WORD = re.compile(r"[^\W\d_]+")
-_CLOSERS = "\"'”’»«)] \u00a0\u202f"
+_DOTTED = re.compile(r"(?:\w\.)+\w")  # u.s, e.g, ș.a.m.d
+_CLOSERS = "\"'”’»«)]」』） \u00a0\u202f"
 _OPENERS = "„“\"«‘'‹(¿¡[‚"
 _DASHES = "—–-"
 # A short paragraph opening with one of these continues the one before it.
@@ -194,8 +196,17 @@ def _paragraphs(text: str, body_start: int) -> list[tuple[Range, str | None]]:
             start = gap.end()
         blocks.append((start, end))
         out: list[tuple[Range, str | None]] = []
+        in_fence = False
         for block in blocks:
-            out.extend(_split_block(text, *block))
+            fences = len(_FENCE.findall(text, *block))
+            if in_fence or fences:
+                # "# comment" inside a fenced code block is not a heading.
+                trimmed = _trim(text, *block)
+                if trimmed:
+                    out.append((trimmed, None))
+            else:
+                out.extend(_split_block(text, *block))
+            in_fence ^= fences % 2 == 1
         return out
     return _line_paragraphs(text, body_start, end)
 
@@ -234,11 +245,14 @@ def _split_block(text: str, start: int, end: int) -> list[tuple[Range, str | Non
 def _line_paragraphs(text: str, start: int, end: int) -> list[tuple[Range, str | None]]:
     """No blank lines anywhere: each line is a paragraph, except obvious hard wraps."""
     out: list[tuple[Range, str | None]] = []
+    in_fence = False
     for match in _LINE.finditer(text, start, end):
         line = _trim(text, *match.span())
         if line is None:
             continue
-        heading = _ATX_HEADING.fullmatch(text, match.start(), match.end())
+        if _FENCE.match(text, match.start(), match.end()):
+            in_fence = not in_fence
+        heading = not in_fence and _ATX_HEADING.fullmatch(text, match.start(), match.end())
         if heading:
             out.append((line, _clean_heading(heading.group(2) or "") or None))
             continue
@@ -259,7 +273,7 @@ def _line_paragraphs(text: str, start: int, end: int) -> list[tuple[Range, str |
 
 def _clean_heading(raw: str) -> str:
     """Heading text without markdown markers or emphasis wrapping the whole line."""
-    title = " ".join(raw.split()).strip("# ")
+    title = " ".join(raw.split())
     wrapped = _EMPHASIS.fullmatch(title)
     return wrapped.group(2).strip() if wrapped else title
 
@@ -407,6 +421,17 @@ def _split_long_sentence(text: str, start: int, end: int, max_chars: int) -> lis
     return pieces
 
 
+def _joins_previous(text: str, pos: int) -> bool:
+    """Whether ``text[pos]`` is glued to the character before (marks, ZWJ, skin tones)."""
+    char = text[pos]
+    return bool(
+        unicodedata.combining(char)
+        or char in "\u200d\ufe0e\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or text[pos - 1] == "\u200d"
+    )
+
+
 _CLAUSE_BREAK = re.compile(r"[,;:)\]—–]\s")
 
 
@@ -431,9 +456,7 @@ def _best_break(text: str, low: int, target: int, high: int) -> int:
         return min(spaces, key=lambda p: abs(p - target))
     cut = high
     # Without any space, at least keep emoji sequences and combining marks whole.
-    while cut > low + 1 and (
-        unicodedata.combining(text[cut]) or text[cut] in "\u200d\ufe0f" or text[cut - 1] == "\u200d"
-    ):
+    while cut > low + 1 and _joins_previous(text, cut):
         cut -= 1
     return cut
 
@@ -507,7 +530,7 @@ def _ends_sentence(text: str, sentence_start: int, match: re.Match[str], end: in
         if word in _NEVER_FINAL:
             return False
         next_word = _next_word(text, after, end)
-        if re.fullmatch(r"(?:\w\.)+\w", word) and token[:1].isupper():
+        if _DOTTED.fullmatch(word) and token[:1].isupper():
             return next_word in _STARTERS  # U.S. President / U.S. The ...
         if len(word) == 1 and word.isalpha() and token.isupper():
             return next_word in _STARTERS  # J. R. R. Tolkien
@@ -582,7 +605,7 @@ def find_links(text: str, start: int = 0, end: int | None = None) -> tuple[Link,
     found.sort(key=lambda item: item[0])
     links: dict[str, Link] = {}
     for _, link in found:
-        links.setdefault(link.url.lower(), link)
+        links.setdefault(link.url, link)
         if len(links) >= MAX_LINKS:
             break
     return tuple(links.values())

@@ -204,6 +204,41 @@ def test_setext_heading_and_rule_lines() -> None:
     ]
 
 
+def test_markdown_code_fence_comments_and_windows_line_ends() -> None:
+    text = (
+        "# Setup\r\n\r\n"
+        "Install the package with pip, then run the command shown below.\r\n\r\n"
+        "```bash\r\n# install it\r\npip install thing\r\n\r\n# run it\r\nthing --help\r\n```"
+        "\r\n\r\n## Usage in C# ##\r\n\r\n"
+        "Call the service from your application code once at startup, then reuse it.\r\n"
+    )
+    drafts = split_passages(text)
+    assert_invariants(text, drafts)
+    assert [(d.heading, text[d.start : d.end]) for d in drafts] == [
+        ("Setup", "Install the package with pip, then run the command shown below."),
+        (
+            "Setup",
+            "```bash\r\n# install it\r\npip install thing\r\n\r\n# run it\r\nthing --help\r\n```",
+        ),
+        (
+            "Usage in C#",
+            "Call the service from your application code once at startup, then reuse it.",
+        ),
+    ]
+
+
+def test_two_heading_like_lines_only_the_last_heads_the_text() -> None:
+    text = (
+        "Harbour News\n\nSpring Edition 2025\n\n"
+        "The ferry timetable changes on the first of April, with two extra evening crossings."
+    )
+    drafts = split_passages(text)
+    assert [(d.heading, text[d.start : d.end]) for d in drafts] == [
+        (None, "Harbour News"),
+        ("Spring Edition 2025", text.rsplit("\n\n", 1)[1]),
+    ]
+
+
 def test_hard_wrapped_lines_are_one_passage() -> None:
     drafts = split_passages(HARD_WRAPPED)
     assert passage_texts(HARD_WRAPPED, drafts) == [
@@ -258,14 +293,19 @@ def test_one_word_of_a_megabyte() -> None:
     assert "".join(passage_texts(text, drafts)) == text
 
 
-def test_emoji_sequence_not_cut_in_half() -> None:
-    family = "👩\u200d👩\u200d👧"
-    text = family * 200
-    drafts = split_passages(text, max_chars=50)
-    assert_invariants(text, drafts, max_chars=50)
+@pytest.mark.parametrize(
+    "unit",
+    ["👩\u200d👩\u200d👧", "👋🏽", "e\u0301"],
+    ids=["zwj-family", "skin-tone", "combining-accent"],
+)
+def test_no_spaces_cut_keeps_characters_whole(unit: str) -> None:
+    text = unit * 300
+    # 51 is a multiple of none of the units' lengths: a blind cut would split one.
+    drafts = split_passages(text, max_chars=51)
+    assert_invariants(text, drafts, max_chars=51)
+    assert "".join(passage_texts(text, drafts)) == text
     for draft in drafts:
-        assert text[draft.start] != "\u200d"
-        assert text[draft.end - 1] != "\u200d"
+        assert (draft.end - draft.start) % len(unit) == 0
 
 
 @pytest.mark.parametrize(
@@ -457,6 +497,10 @@ def test_split_sentences_inside_a_range_gives_absolute_offsets() -> None:
             ],
         ),
         ("bigx.com/page and format.co/x are not links; neither is https://", []),
+        (
+            "Case matters in paths: t.co/AbC and t.co/abc",
+            [("https://t.co/AbC", "t.co/AbC"), ("https://t.co/abc", "t.co/abc")],
+        ),
         (
             "A link🎉https://example.com/x🎉 between emoji",
             [("https://example.com/x", "example.com/x")],

@@ -1,0 +1,107 @@
+"""Browsing and moderating: ``/articles``, ``/article``, ``/remove``, ``/stats``."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import checks
+from bot.render import (
+    ARTICLES_PER_PAGE,
+    pages_for,
+    render_article,
+    render_article_list,
+    render_removed,
+    render_stats,
+)
+from bot.views import ArticlesView
+
+if TYPE_CHECKING:
+    from bot.client import ArchivistBot
+
+log = logging.getLogger(__name__)
+
+ArticleId = app_commands.Range[int, 1, 2**53]
+
+
+class Manage(commands.Cog):
+    """Look through and remove stored articles."""
+
+    def __init__(self, bot: ArchivistBot) -> None:
+        self.bot = bot
+
+    def _scope(self, interaction: discord.Interaction) -> tuple[str, ...]:
+        return checks.search_scope(interaction.guild, self.bot.settings.bot)
+
+    @app_commands.command(name="articles")
+    @app_commands.describe(page="Which page of the list (10 articles each, newest first)")
+    async def articles(
+        self, interaction: discord.Interaction, page: app_commands.Range[int, 1, 100_000] = 1
+    ) -> None:
+        """List the stored articles this server can search, newest first."""
+        async with self.bot.busy():
+            scope = self._scope(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            service = self.bot.service
+            total = await self.bot.call(service.count_articles, collections=scope)
+            pages = pages_for(total)
+            page = min(page, pages)
+            listed = await self.bot.call(
+                service.list_articles,
+                collections=scope,
+                limit=ARTICLES_PER_PAGE,
+                offset=(page - 1) * ARTICLES_PER_PAGE,
+            )
+            embed = render_article_list(listed, page=page, pages=pages, total=total)
+            view = ArticlesView(self.bot, collections=scope, page=page, pages=pages)
+            view.message = await interaction.followup.send(
+                embed=embed, view=view, ephemeral=True, wait=True
+            )
+
+    @app_commands.command(name="article")
+    @app_commands.describe(id="The article number, as shown by /articles or under a quote")
+    async def article(self, interaction: discord.Interaction, id: ArticleId) -> None:  # noqa: A002
+        """Show one article: title, date, author, link, who added it and its opening."""
+        async with self.bot.busy():
+            scope = self._scope(interaction)
+            await interaction.response.defer(thinking=True)
+            detail = await self.bot.call(self.bot.service.get_article, id, collections=scope)
+            await interaction.followup.send(embed=render_article(detail))
+
+    @app_commands.command(name="remove")
+    @app_commands.describe(id="The number of the article to remove from this server")
+    @app_commands.guild_only()
+    async def remove(self, interaction: discord.Interaction, id: ArticleId) -> None:  # noqa: A002
+        """Remove an article from this server's collection (editors only)."""
+        async with self.bot.busy():
+            collection = checks.home_collection(interaction.guild)
+            checks.require_editor(
+                interaction.user,
+                interaction.permissions,
+                interaction.guild,
+                self.bot.settings.bot,
+                "remove articles",
+            )
+            await interaction.response.defer(thinking=True)
+            removed = await self.bot.call(
+                self.bot.service.remove_article, id, collections=(collection,)
+            )
+            log.info("article %d removed by user %d", removed.id, interaction.user.id)
+            await interaction.followup.send(render_removed(removed))
+
+    @app_commands.command(name="stats")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """How many articles, passages and languages this server can search."""
+        async with self.bot.busy():
+            scope = self._scope(interaction)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            stats = await self.bot.call(self.bot.service.stats, collections=scope)
+            await interaction.followup.send(embed=render_stats(stats), ephemeral=True)
+
+
+async def setup(bot: ArchivistBot) -> None:
+    await bot.add_cog(Manage(bot))

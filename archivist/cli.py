@@ -370,7 +370,7 @@ def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
     ctx.ensure_examples()
     answer = ctx.service().ask(question, k=k, offset=offset)
     if args.json:
-        print(json.dumps(render.answer_to_dict(answer), ensure_ascii=False, indent=2))
+        print(render.answer_json(answer, pretty=True))
     else:
         print(render.answer_text(answer, bold=ctx.bold, more_hint=f"--page {args.page + 1}"))
     return 0

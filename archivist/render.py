@@ -38,6 +38,8 @@ With ``--batch`` a question that cannot be searched gives
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -83,6 +85,19 @@ def excerpt_to_dict(excerpt: Excerpt) -> dict[str, Any]:
     }
 
 
+#: A ``[start, end]`` pair as ``json.dumps(indent=2)`` lays it out. JSON strings cannot hold
+#: a raw newline, so this never matches inside a quote.
+_SPREAD_PAIR = re.compile(r"\[\n\s*(-?\d+),\n\s*(-?\d+)\n\s*\]")
+
+
+def answer_json(answer: Answer, *, pretty: bool) -> str:
+    """The answer as JSON text: indented for people, one line for ``--batch``."""
+    data = answer_to_dict(answer)
+    if not pretty:
+        return json.dumps(data, ensure_ascii=False)
+    return _SPREAD_PAIR.sub(r"[\1, \2]", json.dumps(data, ensure_ascii=False, indent=2))
+
+
 def error_to_dict(question: str, message: str) -> dict[str, Any]:
     return {"schema": SCHEMA_VERSION, "question": question, "error": message}
 
@@ -117,7 +132,8 @@ def excerpt_text(excerpt: Excerpt, *, bold: bool) -> str:
     source += f" #{excerpt.article_id}"
     lines.append(source)
     for link in excerpt.links:
-        label = f"  ({link.label})" if link.label and link.label != link.url else ""
+        # A label that only repeats the URL ("pic.twitter.com/…") adds nothing.
+        label = f"  ({link.label})" if link.label and link.label not in link.url else ""
         lines.append(f"  {link.url}{label}")
     return "\n".join(lines)
 
@@ -191,7 +207,8 @@ def detail_text(detail: ArticleDetail) -> str:
     lines.append("")
     lines += [f"> {line}" if line.strip() else ">" for line in detail.opening.splitlines()]
     if a.passage_count > 1:
-        lines.append(f"({_passages(a.passage_count - 1)} more)")
+        more = a.passage_count - 1
+        lines.append(f"({more} more passage{'s' if more > 1 else ''})")
     return "\n".join(lines)
 
 

@@ -1,0 +1,623 @@
+"""The ``archivist`` command line, driven through ``main()`` over real SQLite files.
+
+Fixture articles are written here in our own words; one mixes Romanian and English
+like the news notes people paste (a tweet line with a pic.twitter.com link inside).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import re
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from archivist.cli import main
+from archivist.logs import remove_handlers
+from archivist.settings import _KEYS
+from knowledge import Archivist, KnowledgeConfig
+
+WONSAN_TITLE = "Lavrov la Wonsan: Kim promite sprijin deplin Moscovei"
+WONSAN_MD = f"""\
+# {WONSAN_TITLE}
+
+Ministrul rus de externe, Serghei Lavrov, a fost primit sâmbătă de liderul nord-coreean \
+Kim Jong Un la Wonsan, un oraș-stațiune de pe coasta de est a țării. Discuțiile au avut loc \
+într-o atmosferă descrisă de presa oficială drept „caldă și prietenoasă”.
+
+Russian diplomat Sergey Lavrov shook hands with Kim Jong-un in Wonsan, state media in \
+Pyongyang reported. pic.twitter.com/Wq7Lm2Xc9P — Pacific Desk Watch (@pacdeskwatch) July 12, 2025
+
+Kim a declarat că Phenianul va susține fără rezerve deciziile conducerii de la Moscova, \
+potrivit agenției oficiale de presă KCNA.
+
+## Stațiunea Wonsan-Kalma
+
+Complexul turistic inaugurat recent pe litoral poate primi aproximativ 20.000 de oaspeți \
+și are hoteluri, piscine, plaje amenajate și parcuri acvatice.
+"""
+
+BRIDGE_TITLE = "Harbour bridge reopens after two years of repairs"
+BRIDGE_TXT = f"""\
+{BRIDGE_TITLE}
+
+The old swing bridge over the Tarrow estuary reopened to cars on Monday. Engineers replaced \
+the rusted counterweights and rebuilt the deck with recycled steel.
+
+Cyclists now have a separate lane on the northern side of the bridge, the town council said, \
+and the toll booth has been removed for good.
+"""
+
+ORCHARD_TITLE = "Community orchard harvest breaks record"
+ORCHARD_HTML = f"""\
+<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{ORCHARD_TITLE}</title>
+<meta name="author" content="Ilse Brandt">
+<meta property="article:published_time" content="2024-10-03">
+</head><body>
+<nav><a href="/">Home</a> | <a href="/news">News</a> | <a href="/contact">Contact</a></nav>
+<article>
+<h1>{ORCHARD_TITLE}</h1>
+<p>Volunteers at the Elm Street orchard picked more than four tonnes of apples this autumn,
+the largest harvest since the first trees were planted there in 2009.</p>
+<p>Most of the fruit was pressed into juice and given to the food bank, said organiser
+Ilse Brandt, who has looked after the orchard for a decade.</p>
+<p>Next spring the group wants to plant a row of pear and quince trees along the fence.</p>
+</article>
+<footer>Copyright Example Gazette. All rights reserved.</footer>
+</body></html>
+"""
+
+GLACIER = {
+    "title": "Glacier retreat measured by drone",
+    "url": "https://example.org/glacier",
+    "date": "2023-05-17",
+    "text": "A survey team flew drones over the Morteratsch glacier and found that its "
+    "tongue had retreated forty metres in a single year.",
+}
+NIGHT_TRAIN = {
+    "title": "Night train returns between Vienna and Bucharest",
+    "url": "https://example.org/night-train",
+    "date": "2024-12-15",
+    "text": "A sleeper service linking Vienna and Bucharest resumed this week, with "
+    "couchettes, a dining car and a stop in Budapest.",
+}
+ARCHIVE_JSONL = "\n".join(
+    [json.dumps(GLACIER), "this line is not JSON at all", json.dumps(NIGHT_TRAIN)]
+) + "\n"
+
+BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06" * 20
+
+EXCERPT_KEYS = {
+    "article_id", "passage_id", "title", "date", "author", "quote", "quote_start",
+    "quote_end", "clipped_start", "clipped_end", "highlights", "matched_terms", "score",
+    "language", "heading", "links",
+}
+INGESTED = re.compile(r"^#(\d+)  (.+)  \((.+)\)$")
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """No settings from this machine or a .env in the checkout; logging left as found."""
+    for key in _KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    level = root.level
+    yield
+    remove_handlers()
+    root.setLevel(level)
+
+
+@pytest.fixture
+def cli(capsys, monkeypatch, sqlite_url):
+    """Run ``archivist --database <tmp sqlite> ARGS...``, optionally feeding stdin."""
+
+    def run(*args: str, stdin: str | io.StringIO | None = None) -> Run:
+        if stdin is not None:
+            stream = io.StringIO(stdin) if isinstance(stdin, str) else stdin
+            monkeypatch.setattr(sys, "stdin", stream)
+        code = main(["--database", sqlite_url, *args])
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    folder = tmp_path / "in"
+    (folder / "nested" / "deeper").mkdir(parents=True)
+    paths = {
+        "md": folder / "wonsan.md",
+        "txt": folder / "nested" / "bridge.txt",
+        "html": folder / "nested" / "deeper" / "orchard.html",
+    }
+    paths["md"].write_text(WONSAN_MD, encoding="utf-8")
+    paths["txt"].write_text(BRIDGE_TXT, encoding="utf-8")
+    paths["html"].write_text(ORCHARD_HTML, encoding="utf-8")
+    (folder / "nested" / "notes.docx").write_bytes(b"PK\x03\x04 not read")  # not a type we read
+    paths["dir"] = folder
+    outside = tmp_path / "other"
+    outside.mkdir()
+    paths["jsonl"] = outside / "archive.jsonl"
+    paths["jsonl"].write_text(ARCHIVE_JSONL, encoding="utf-8")
+    paths["empty"] = outside / "empty.txt"
+    paths["empty"].write_text("  \n\n\t \n", encoding="utf-8")
+    paths["binary"] = outside / "photo.txt"
+    paths["binary"].write_bytes(BINARY)
+    return paths
+
+
+@pytest.fixture
+def stored(cli, files) -> dict[str, int]:
+    """The three fixture articles of the folder, stored; title -> id."""
+    result = cli("ingest", str(files["dir"]))
+    assert result.code == 0, result
+    ids = {}
+    for line in result.lines:
+        match = INGESTED.match(line)
+        assert match, line
+        ids[match.group(2)] = int(match.group(1))
+    assert set(ids) == {WONSAN_TITLE, BRIDGE_TITLE, ORCHARD_TITLE}
+    return ids
+
+
+@pytest.fixture
+def service(sqlite_url):
+    archive = Archivist(KnowledgeConfig(database_url=sqlite_url))
+    yield archive
+    archive.close()
+
+
+# --- ingest ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "title", "facts"),
+    [
+        ("md", WONSAN_TITLE, ["ro", "en"]),
+        ("txt", BRIDGE_TITLE, ["en"]),
+        ("html", ORCHARD_TITLE, ["2024-10-03", "en"]),
+    ],
+)
+def test_ingest_one_file_prints_id_title_and_facts(cli, files, kind, title, facts):
+    result = cli("ingest", str(files[kind]))
+    assert result.code == 0, result
+    [line] = result.lines
+    match = INGESTED.match(line)
+    assert match, line
+    assert match.group(2) == title
+    details = match.group(3)
+    assert re.search(r"\b\d+ passages?$", details), details
+    for fact in facts:
+        assert fact in details
+    if kind == "md":  # mixed article: both languages, joined as in "ro+en"
+        assert re.search(r"\b(ro\+en|en\+ro)\b", details), details
+
+
+def test_ingest_directory_recursively_with_summary(cli, files):
+    result = cli("ingest", str(files["dir"]))
+    assert result.code == 0, result
+    titles = sorted(INGESTED.match(line).group(2) for line in result.lines)
+    assert titles == sorted([WONSAN_TITLE, BRIDGE_TITLE, ORCHARD_TITLE])
+    assert "3 stored" in result.err
+    assert "refused" not in result.out + result.err
+
+
+def test_ingest_jsonl_reports_the_bad_line_and_stores_the_rest(cli, files, service):
+    result = cli("ingest", str(files["jsonl"]))
+    assert result.code == 1
+    stored = [line for line in result.lines if INGESTED.match(line)]
+    refused = [line for line in result.lines if line.startswith("refused  ")]
+    assert len(stored) == 2 and len(refused) == 1
+    assert "archive.jsonl:2" in refused[0]
+    assert GLACIER["title"] in result.out and "2023-05-17" in result.out
+    assert result.err.strip().endswith("2 stored, 1 refused")
+    assert {a.title for a in service.list_articles()} == {GLACIER["title"], NIGHT_TRAIN["title"]}
+
+
+def test_ingest_again_says_already_stored(cli, files):
+    first = cli("ingest", str(files["md"]))
+    article_id = INGESTED.match(first.lines[0]).group(1)
+    again = cli("ingest", str(files["md"]), str(files["txt"]))
+    assert again.code == 0
+    assert again.lines[0] == f"already stored as #{article_id}  {WONSAN_TITLE}"
+    assert INGESTED.match(again.lines[1])
+    assert "1 stored, 1 duplicate" in again.err
+
+
+@pytest.mark.parametrize("name", ["empty", "binary", "missing"])
+def test_refused_sources_get_one_line_and_store_nothing(cli, files, service, name):
+    path = files.get(name, files["dir"] / "no-such-file.txt")
+    result = cli("ingest", str(path))
+    assert result.code == 1
+    [line] = result.lines
+    assert line.startswith(f"refused  {path}: ") and len(line) > len(f"refused  {path}: ") + 3
+    assert "Traceback" not in result.err
+    assert service.count_articles() == 0
+
+
+def test_mixed_sources_count_each_outcome(cli, files):
+    result = cli("ingest", str(files["txt"]), str(files["empty"]), str(files["txt"]))
+    assert result.code == 1
+    assert result.err.strip().endswith("1 stored, 1 duplicate, 1 refused")
+
+
+def test_ingest_stdin_with_title_date_and_author(cli, service):
+    text = "Un pod nou peste Dâmbovița a fost deschis circulației, cu piste pentru biciclete."
+    result = cli(
+        "ingest", "-", "--title", "Pod nou în București", "--date", "2025-03-02",
+        "--author", "Redacția", stdin=text,
+    )
+    assert result.code == 0, result
+    match = INGESTED.match(result.lines[0])
+    assert match and match.group(2) == "Pod nou în București"
+    article = service.get_article(int(match.group(1))).summary
+    assert (article.date, article.author, article.source_ref) == ("2025-03-02", "Redacția", "stdin")
+
+
+def test_metadata_options_need_a_single_source(cli, files):
+    result = cli("ingest", str(files["md"]), str(files["txt"]), "--title", "One title")
+    assert result.code == 2
+    assert result.err.startswith("archivist: ") and len(result.err.strip().splitlines()) == 1
+
+
+class _Pages(BaseHTTPRequestHandler):
+    pages = {"/orchard.html": ORCHARD_HTML}
+
+    def do_GET(self):  # noqa: N802 - the http.server hook name
+        body = self.pages.get(self.path)
+        if body is None:
+            self.send_error(404)
+            return
+        data = body.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def web():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_ingest_url_from_a_local_server(cli, web, monkeypatch):
+    monkeypatch.setenv("ARCHIVIST_ALLOW_PRIVATE_URLS", "true")
+    result = cli("ingest", f"{web}/orchard.html", f"{web}/gone.html")
+    assert result.code == 1
+    assert INGESTED.match(result.lines[0]).group(2) == ORCHARD_TITLE
+    assert result.lines[1].startswith(f"refused  {web}/gone.html: ")
+    assert "404" in result.lines[1]
+
+
+def test_ingest_url_on_loopback_is_refused_by_default(cli, web, service):
+    result = cli("ingest", f"{web}/orchard.html")
+    assert result.code == 1
+    assert result.lines[0].startswith(f"refused  {web}/orchard.html: ")
+    assert service.count_articles() == 0
+
+
+# --- ask ------------------------------------------------------------------------------------
+
+
+def test_ask_prints_quotes_with_marked_words_source_and_links(cli, stored):
+    result = cli("ask", "did", "Lavrov", "shake", "hands", "with", "Kim", "Jong-un?")
+    assert result.code == 0, result
+    quotes = [line for line in result.lines if line.startswith("> ")]
+    assert any("**Lavrov**" in line for line in quotes)  # not a terminal: markdown-style marks
+    assert any("shook hands" in line.replace("**", "") for line in quotes), result.out
+    assert "\033[" not in result.out
+    source = f"— {WONSAN_TITLE} "
+    assert any(line.startswith(source) and line.endswith(f"#{stored[WONSAN_TITLE]}")
+               for line in result.lines)
+    assert any(line.startswith("  ") and "pic.twitter.com/Wq7Lm2Xc9P" in line
+               for line in result.lines)
+
+
+def test_ask_json_schema_and_quotes_are_slices_of_the_stored_text(cli, stored, service):
+    result = cli("ask", "--json", "-k", "3", "where did Lavrov meet Kim")
+    assert result.code == 0, result
+    data = json.loads(result.out)
+    assert data["schema"] == 1
+    assert data["question"] == "where did Lavrov meet Kim"
+    assert {"terms", "total", "offset", "excerpts"} <= set(data)
+    assert 1 <= len(data["excerpts"]) <= 3 and data["total"] >= len(data["excerpts"])
+    for excerpt in data["excerpts"]:
+        assert set(excerpt) == EXCERPT_KEYS
+        text = service.article_text(excerpt["article_id"])
+        assert text[excerpt["quote_start"] : excerpt["quote_end"]] == excerpt["quote"]
+        for start, end in excerpt["highlights"]:
+            assert 0 <= start < end <= len(excerpt["quote"])
+        for link in excerpt["links"]:
+            assert set(link) == {"url", "label", "kind"}
+            assert link["kind"] in {"article", "quoted", "attribution", "posted"}
+    wonsan = [e for e in data["excerpts"] if e["article_id"] == stored[WONSAN_TITLE]]
+    assert wonsan and any("Wonsan" in e["quote"] for e in wonsan)
+    assert all(e["title"] == WONSAN_TITLE for e in wonsan)
+
+
+def test_ask_pages_move_the_offset(cli, stored):
+    first = json.loads(cli("ask", "--json", "-k", "1", "Kim Lavrov Wonsan").out)
+    second = json.loads(cli("ask", "--json", "-k", "1", "--page", "2", "Kim Lavrov Wonsan").out)
+    assert first["total"] >= 2, first
+    assert (first["offset"], second["offset"]) == (0, 1)
+    assert first["excerpts"][0]["passage_id"] != second["excerpts"][0]["passage_id"]
+
+
+def test_ask_batch_writes_one_json_line_per_question(cli, stored):
+    questions = "where did Lavrov meet Kim\n\n   \n???\nwhat did engineers do to the bridge\n"
+    result = cli("ask", "--batch", stdin=questions)
+    assert result.code == 0, result
+    answers = [json.loads(line) for line in result.lines]
+    assert [a["question"] for a in answers] == [
+        "where did Lavrov meet Kim", "???", "what did engineers do to the bridge"
+    ]
+    assert answers[1]["error"] and "excerpts" not in answers[1]
+    assert answers[0]["schema"] == answers[2]["schema"] == 1
+    assert stored[WONSAN_TITLE] in {e["article_id"] for e in answers[0]["excerpts"]}
+    assert answers[2]["excerpts"][0]["title"] == BRIDGE_TITLE
+
+
+def test_nothing_relevant_is_said_plainly(cli, stored):
+    result = cli("ask", "sourdough bread recipe")
+    assert result.code == 0
+    assert result.out.strip() == (
+        "Nothing relevant is stored for “sourdough bread recipe”. Try other words or names, "
+        "or add the article with `archivist ingest`."
+    )
+
+
+def test_unsearchable_question_is_one_line_error(cli, stored):
+    result = cli("ask", "?!")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.startswith("archivist: ") and len(result.err.strip().splitlines()) == 1
+
+
+def test_first_question_on_an_empty_store_loads_the_examples(cli):
+    result = cli("ask", "who met Kim and where")
+    assert result.code == 0, result
+    assert re.search(r"Loaded \d+ example articles into an empty store\.", result.err)
+    assert "Wonsan" in result.out and "> " in result.out
+    again = cli("ask", "who met Kim and where")
+    assert "Loaded" not in again.err  # only into an empty store
+
+
+def test_other_collections_are_not_filled_with_examples(cli):
+    result = cli("ask", "--collection", "team-notes", "who met Kim and where")
+    assert result.code == 0
+    assert "Loaded" not in result.err
+    assert result.out.startswith("Nothing relevant is stored")
+
+
+# --- list, show, remove, stats --------------------------------------------------------------
+
+
+def test_list_newest_first_with_paging(cli, stored):
+    result = cli("list")
+    assert result.code == 0
+    assert len(result.lines) == 3
+    listed = {int(re.match(r"#(\d+)", line).group(1)) for line in result.lines}
+    assert listed == set(stored.values())
+    page = cli("list", "--limit", "1")
+    assert len(page.lines) == 2
+    assert page.lines[1] == "(1–1 of 3; --offset 1 for more)"
+
+
+def test_show_gives_metadata_and_opening(cli, stored):
+    article_id = stored[ORCHARD_TITLE]
+    result = cli("show", f"#{article_id}")
+    assert result.code == 0
+    assert result.lines[0] == f"#{article_id}  {ORCHARD_TITLE}"
+    assert "2024-10-03" in result.out and "Ilse Brandt" in result.out
+    assert re.search(r"passages:\s+\d+ \([\d,]+ characters\)", result.out)
+    assert re.search(r"added:\s+\S+ by cli", result.out)
+    assert any(line.startswith("> ") and "Volunteers" in line for line in result.lines)
+    assert "Copyright" not in result.out and "Contact" not in result.out
+
+
+def test_remove_then_gone(cli, stored):
+    article_id = stored[BRIDGE_TITLE]
+    result = cli("remove", str(article_id), "--yes")
+    assert result.code == 0
+    assert result.out.strip() == f"removed #{article_id}  {BRIDGE_TITLE}"
+    gone = cli("show", str(article_id))
+    assert gone.code == 1
+    assert gone.err.strip() == f"archivist: There is no article #{article_id} here."
+    assert BRIDGE_TITLE not in cli("list").out
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_remove_asks_on_a_terminal_and_keeps_on_no(cli, stored, service):
+    article_id = stored[BRIDGE_TITLE]
+    result = cli("remove", str(article_id), stdin=_Terminal("n\n"))
+    assert result.code == 0
+    assert f"Remove #{article_id}  {BRIDGE_TITLE}? [y/N]" in result.out
+    assert "Nothing removed." in result.out
+    assert service.get_article(article_id).summary.title == BRIDGE_TITLE
+
+
+def test_remove_unknown_id_is_one_line_error(cli, stored):
+    result = cli("remove", "9999", "--yes")
+    assert result.code == 1
+    assert result.out == ""
+    assert result.err.strip() == "archivist: There is no article #9999 here."
+
+
+def test_stats(cli, stored):
+    result = cli("stats")
+    assert result.code == 0
+    assert re.search(r"^articles:\s+3$", result.out, re.MULTILINE)
+    assert re.search(r"^languages:\s+.*\bro \d", result.out, re.MULTILINE)
+    assert re.search(r"^collections:\s+global 3 ", result.out, re.MULTILINE)
+
+
+# --- chat -----------------------------------------------------------------------------------
+
+
+def test_chat_answers_question_after_question_and_quits(cli, stored):
+    lines = [
+        "where did Lavrov meet Kim",
+        ":more",
+        "what did engineers do to the bridge",
+        ":list",
+        ":stats",
+        ":nonsense",
+        "x" * 10_000,
+        ":quit",
+        "this line is never read",
+    ]
+    result = cli("chat", stdin="\n".join(lines) + "\n")
+    assert result.code == 0, result
+    assert result.out.count("ask> ") == 8
+    assert "Wonsan" in result.out
+    assert f"— {BRIDGE_TITLE}" in result.out
+    assert re.search(r"articles:\s+3$", result.out, re.MULTILINE)  # after the "ask> " prompt
+    assert "Unknown command :nonsense" in result.out
+    assert "cut to 2,000 characters" in result.out
+    assert "Traceback" not in result.err
+
+
+@pytest.mark.parametrize("ending", ["", ":q\n"])
+def test_chat_ends_cleanly_on_eof_or_q(cli, stored, ending):
+    result = cli("chat", stdin=":help\n" + ending)
+    assert result.code == 0
+    assert ":more" in result.out and result.err == ""
+
+
+class _Interrupted(io.StringIO):
+    def readline(self, *args):
+        raise KeyboardInterrupt
+
+    def __iter__(self):
+        raise KeyboardInterrupt
+
+
+def test_ctrl_c_leaves_without_traceback(cli, stored):
+    assert cli("chat", stdin=_Interrupted()).code == 0
+    result = cli("ask", "--batch", stdin=_Interrupted())
+    assert result.code == 130
+    assert "Traceback" not in result.err
+
+
+# --- errors and the entry point -------------------------------------------------------------
+
+
+def test_bad_settings_exit_2_with_one_line(cli, monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "loud")
+    monkeypatch.setenv("ARCHIVIST_TOP_K", "-1")
+    result = cli("stats")
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("archivist: ") and "LOG_LEVEL" in line and "ARCHIVIST_TOP_K" in line
+
+
+def test_log_file_gets_json_lines_while_the_terminal_stays_quiet(cli, files, monkeypatch, tmp_path):
+    log_file = tmp_path / "logs" / "archivist.jsonl"
+    log_file.parent.mkdir()
+    monkeypatch.setenv("LOG_FILE", str(log_file))
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    result = cli("ingest", str(files["txt"]))
+    assert result.code == 0
+    assert result.err == ""  # INFO lines go to the file, not between the results
+    entries = [json.loads(line) for line in log_file.read_text(encoding="utf-8").splitlines()]
+    assert entries and all({"ts", "level", "logger", "msg"} <= set(e) for e in entries)
+    assert any(e["level"] == "INFO" and e["logger"].startswith("knowledge") for e in entries)
+
+
+def test_unwritable_log_file_is_a_settings_error(cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("LOG_FILE", str(tmp_path / "no-such-dir" / "a.log"))
+    result = cli("stats")
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("archivist: cannot open LOG_FILE ")
+
+
+def test_quiet_drops_notes_but_not_results(cli, files):
+    result = cli("-q", "ingest", str(files["txt"]), str(files["md"]))
+    assert result.code == 0
+    assert len(result.lines) == 2 and result.err == ""
+
+
+@pytest.mark.parametrize(
+    "args", [["ask"], ["show", "twelve"], ["ask", "-k", "0", "x"], ["frobnicate"], []]
+)
+def test_usage_errors_exit_2(cli, args):
+    assert cli(*args).code == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["nosuchdb://nowhere/x", "postgresql+psycopg://someone:hunter2@127.0.0.1:1/none"]
+)
+def test_unusable_database_is_one_line_without_traceback(capsys, url):
+    code = main(["--database", url, "stats"])
+    out, err = capsys.readouterr()
+    assert code == 1
+    [line] = err.strip().splitlines()
+    assert line.startswith("archivist: ")
+    assert "Traceback" not in err and "hunter2" not in err
+
+
+def test_help_lists_every_command(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for command in ("ingest", "ask", "list", "show", "remove", "stats", "chat", "run"):
+        assert re.search(rf"^\s+{command}\s+\S", out, re.MULTILINE), command
+
+
+def test_installed_entry_point_runs_end_to_end(tmp_path, files):
+    """The console script (or ``python -m archivist``) in a real process."""
+    script = Path(sys.executable).with_name("archivist")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "archivist"]
+    env = {k: v for k, v in os.environ.items() if k not in _KEYS}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'proc.db'}"
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parent.parent), env.get("PYTHONPATH", "")]
+    )
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*command, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120
+        )
+
+    ingest = run("ingest", str(files["md"]))
+    assert ingest.returncode == 0, ingest.stderr
+    assert WONSAN_TITLE in ingest.stdout
+    ask = run("ask", "--json", "Lavrov Wonsan")
+    assert ask.returncode == 0, ask.stderr
+    assert json.loads(ask.stdout)["excerpts"][0]["title"] == WONSAN_TITLE

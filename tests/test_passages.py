@@ -547,6 +547,17 @@ def test_find_links_long_url_gets_short_label() -> None:
         ("Ministrul a spus ca vizita este foarte importanta pentru ambele tari.", "ro"),
         ("Le ministre a déclaré que la visite était très importante pour les deux pays.", "fr"),
         ("Der Minister sagte, der Besuch sei für beide Länder sehr wichtig gewesen.", "de"),
+        # Names outweigh the words; py3langid alone says Nigerian Pidgin or Bikol.
+        (
+            "Prime minister Jonas Berg shook hands with Kofi Mensah in Accra, state media said.",
+            "en",
+        ),
+        (
+            "Envoy Marta Kowalczyk met Kim Jong-un in Wonsan, state media in Pyongyang reported.",
+            "en",
+        ),
+        # German capitalises every noun; its small words still carry it.
+        ("Der Bürgermeister von München eröffnete die Ausstellung im Rathaus.", "de"),
         (
             "🚨🚨 The minister landed this morning for two days of talks 🇳🇴 "
             "https://t.co/AbCdEf — Nordic Wire (@nordic_wire) March 3, 2025",

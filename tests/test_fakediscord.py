@@ -1,0 +1,280 @@
+"""The fake Discord against the real discord.py client: login, events in, calls out.
+
+A tiny inline ``commands.Bot`` (not Archivist's bot) exercises every path the bot's own
+end-to-end tests rely on, so a failure here points at the fake, not at the bot.
+"""
+
+from __future__ import annotations
+
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+
+from tests.fakediscord import FakeDiscord, Overwrite, Upload, fixtures, is_ephemeral, message_text
+from tests.fakediscord.fixtures import running_client
+from tests.fakediscord.model import SEND_MESSAGES
+
+# Until tests/conftest.py lists the plugin, expose the fixture to this module.
+fake_discord = fixtures.fake_discord
+
+NOTES = b"Kim met the archivist in Lisbon.\n"
+MESSAGES_PATH = r"/channels/\d+/messages"
+
+
+class ArchiveModal(discord.ui.Modal, title="Add a note"):
+    note: discord.ui.TextInput[ArchiveModal] = discord.ui.TextInput(label="Note",
+                                                                     custom_id="note")
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(f"noted: {self.note.value}", ephemeral=True)
+
+
+class MoreView(discord.ui.View):
+    @discord.ui.button(label="More", custom_id="more")
+    async def more(self, interaction: discord.Interaction, button: discord.ui.Button[MoreView],
+                   ) -> None:
+        await interaction.response.edit_message(content="page 2", view=None)
+
+
+def make_bot(*, message_content: bool = True, members: bool = False) -> commands.Bot:
+    intents = discord.Intents.default()
+    intents.message_content = message_content
+    intents.members = members
+    bot = commands.Bot(command_prefix="!", intents=intents)
+    bot.seen: list[discord.Message] = []  # type: ignore[attr-defined]
+
+    @bot.listen()
+    async def on_message(message: discord.Message) -> None:
+        if not message.author.bot:
+            bot.seen.append(message)  # type: ignore[attr-defined]
+
+    @bot.command()
+    async def ping(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.reply("pong")
+
+    @bot.command()
+    async def quiet(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.reply(f"{ctx.author.mention} @everyone",
+                        allowed_mentions=discord.AllowedMentions.none())
+
+    @bot.command()
+    async def perms(ctx: commands.Context[commands.Bot]) -> None:
+        assert isinstance(ctx.author, discord.Member)
+        await ctx.send(f"manage_messages={ctx.author.guild_permissions.manage_messages}")
+
+    @bot.command()
+    async def read(ctx: commands.Context[commands.Bot]) -> None:
+        data = await ctx.message.attachments[0].read()
+        await ctx.send(f"{ctx.message.attachments[0].filename}: {data.decode()}")
+
+    @bot.command()
+    async def menu(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.send("page 1", view=MoreView())
+
+    @bot.tree.command(description="Ask the archive a question")
+    @app_commands.describe(question="What you want to know")
+    async def ask(interaction: discord.Interaction, question: str) -> None:
+        await interaction.response.defer(thinking=True)
+        await interaction.followup.send(f"You asked: {question}")
+
+    @bot.tree.command(description="Add a note")
+    async def note(interaction: discord.Interaction) -> None:
+        await interaction.response.send_modal(ArchiveModal())
+
+    @bot.tree.context_menu(name="Save to archive")
+    async def save(interaction: discord.Interaction, message: discord.Message) -> None:
+        await interaction.response.send_message(f"saved: {message.content}", ephemeral=True)
+
+    return bot
+
+
+async def test_login_sees_guild_channels_roles_and_permissions(fake_discord: FakeDiscord):
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        assert bot.user is not None and bot.user.id == fake_discord.bot_user.id
+        guild = bot.get_guild(fake_discord.guild.id)
+        assert guild is not None and guild.name == "Archive Club"
+        assert {c.name for c in guild.channels} == {"general", "staff"}
+        assert {"@everyone", "Editors", "Archivist"} <= {r.name for r in guild.roles}
+        staff = discord.utils.get(guild.text_channels, name="staff")
+        assert staff is not None and staff.permissions_for(guild.me).view_channel
+        assert not staff.permissions_for(guild.default_role).view_channel
+        identify = next(f["d"] for f in fake_discord.gateway.received if f["op"] == 2)
+        assert identify["intents"] == bot.intents.value
+
+        general = fake_discord.guild.channel("general")
+        for name, expected in (("alice", "True"), ("bob", "False")):
+            await fake_discord.send_message(general, fake_discord.guild.member(name), "!perms")
+            reply = await fake_discord.wait_for_message(general)
+            assert reply["content"] == f"manage_messages={expected}"
+
+
+async def test_prefix_command_reply_and_who_it_pings(fake_discord: FakeDiscord):
+    alice = fake_discord.guild.member("alice")
+    general = fake_discord.guild.channel("general")
+    async with running_client(make_bot(), fake_discord):
+        msg = await fake_discord.send_message(general, alice, "!ping")
+        call = await fake_discord.wait_for_call("POST", MESSAGES_PATH)
+        assert call.json["content"] == "pong"
+        assert str(call.json["message_reference"]["message_id"]) == msg["id"]
+        # No allowed_mentions on a reply: Discord pings the replied-to author.
+        assert fake_discord.pings(call.response).users == {alice.id}
+
+        await fake_discord.send_message(general, alice, "!quiet")
+        quiet = await fake_discord.wait_for_call("POST", MESSAGES_PATH)
+        assert quiet.json["allowed_mentions"] == {"parse": []}
+        assert not fake_discord.pings(quiet.response)
+    assert [m["content"] for m in fake_discord.bot_messages(general)] == [
+        "pong", f"{alice.mention} @everyone"]
+
+
+async def test_without_message_content_intent_guild_text_arrives_blank(fake_discord):
+    bot = make_bot(message_content=False)
+    general = fake_discord.guild.channel("general")
+    async with running_client(bot, fake_discord):
+        await fake_discord.send_message(general, fake_discord.guild.member("bob"), "secret")
+        await fake_discord.send_message(general, fake_discord.guild.member("bob"),
+                                        f"{fake_discord.bot_user.mention} hello")
+        await fake_discord.send_dm(fake_discord.user("bob"), "in private")
+        await fake_discord.wait_until(lambda: len(bot.seen) == 3, what="three messages")
+    assert [m.content for m in bot.seen] == [
+        "", f"{fake_discord.bot_user.mention} hello", "in private"]
+
+
+async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDiscord):
+    bot = make_bot()
+    alice = fake_discord.guild.member("alice")
+    async with running_client(bot, fake_discord):
+        with pytest.raises(LookupError, match="not a registered command"):
+            await fake_discord.send_command(alice, "ask", {"question": "too early"})
+        await bot.tree.sync()
+        put = await fake_discord.wait_for_call("PUT", r"/applications/\d+/commands")
+        assert {c["name"] for c in put.json} == {"ask", "note", "Save to archive"}
+
+        interaction = await fake_discord.send_command(alice, "ask", {"question": "who met Kim"})
+        assert (await fake_discord.wait_for_response(interaction))["type"] == 5
+        followup = await fake_discord.wait_for_call("POST", r"/webhooks/\d+/[^/]+")
+        assert followup.query["wait"] == "1"
+        reply = await fake_discord.wait_for_reply(interaction)
+    assert reply["content"] == "You asked: who met Kim"
+    assert not is_ephemeral(reply)
+    assert reply["id"] == str(interaction.original_id)  # the "thinking" message, filled in
+
+
+async def test_button_click_updates_the_message(fake_discord: FakeDiscord):
+    general = fake_discord.guild.channel("general")
+    bob = fake_discord.guild.member("bob")
+    async with running_client(make_bot(), fake_discord):
+        await fake_discord.send_message(general, bob, "!menu")
+        menu = await fake_discord.wait_for_message(general)
+        assert menu["components"][0]["components"][0]["label"] == "More"
+        click = await fake_discord.click(bob, menu, "more")
+        assert (await fake_discord.wait_for_response(click))["type"] == 7
+    assert fake_discord.message(menu["id"])["content"] == "page 2"
+    assert fake_discord.message(menu["id"])["components"] == []
+
+
+async def test_modal_and_message_context_menu(fake_discord: FakeDiscord):
+    bot = make_bot()
+    alice = fake_discord.guild.member("alice")
+    general = fake_discord.guild.channel("general")
+    async with running_client(bot, fake_discord):
+        here = discord.Object(fake_discord.guild.id)
+        bot.tree.copy_global_to(guild=here)
+        await bot.tree.sync(guild=here)
+        opened = await fake_discord.send_command(alice, "note")
+        submitted = await fake_discord.submit_modal(opened, {"note": "check the Lisbon trip"})
+        noted = await fake_discord.wait_for_reply(submitted)
+
+        target = await fake_discord.send_message(general, alice, "Kim was in Lisbon")
+        saved = await fake_discord.send_message_command(alice, "Save to archive", target)
+        saved_reply = await fake_discord.wait_for_reply(saved)
+    assert noted["content"] == "noted: check the Lisbon trip" and is_ephemeral(noted)
+    assert saved_reply["content"] == "saved: Kim was in Lisbon" and is_ephemeral(saved_reply)
+
+
+async def test_attachment_is_read_through_the_fake_cdn(fake_discord: FakeDiscord):
+    general = fake_discord.guild.channel("general")
+    async with running_client(make_bot(), fake_discord):
+        await fake_discord.send_message(general, fake_discord.guild.member("alice"), "!read",
+                                        attachments=[Upload("notes.txt", NOTES)])
+        reply = await fake_discord.wait_for_message(general)
+    assert message_text(reply) == "notes.txt: " + NOTES.decode()
+    assert fake_discord.calls_to("GET", r"/attachments/\d+/\d+/notes\.txt")
+
+
+async def test_dm_command_replies_in_the_dm(fake_discord: FakeDiscord):
+    bob = fake_discord.user("bob")
+    async with running_client(make_bot(), fake_discord):
+        await fake_discord.send_dm(bob, "!ping")
+        reply = await fake_discord.wait_for_message(fake_discord.dm_channel(bob))
+    assert reply["content"] == "pong" and "guild_id" not in reply
+
+
+async def test_discord_side_errors_reach_the_client(fake_discord: FakeDiscord):
+    guild = fake_discord.guild
+    muted = guild.add_channel("announcements", overwrites=[
+        Overwrite.for_(fake_discord.bot_member(guild), deny=SEND_MESSAGES)])
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        general = bot.get_channel(guild.channel("general").id)
+        assert isinstance(general, discord.TextChannel)
+        with pytest.raises(discord.HTTPException) as too_long:
+            await general.send("x" * 2001)
+        assert too_long.value.code == 50035 and "2000 or fewer" in str(too_long.value)
+        with pytest.raises(discord.Forbidden) as forbidden:
+            await bot.get_channel(muted.id).send("hello")  # type: ignore[union-attr]
+        assert forbidden.value.code == 50013
+        with pytest.raises(discord.NotFound):
+            await general.guild.fetch_emojis()
+    assert [c.path for c in fake_discord.unknown_calls] == [f"/guilds/{guild.id}/emojis"]
+
+
+async def test_members_intent_gets_members_by_chunking(fake_discord: FakeDiscord):
+    bot = make_bot(members=True)
+    alice = fake_discord.guild.member("alice")
+    async with running_client(bot, fake_discord):
+        guild = bot.get_guild(fake_discord.guild.id)
+        assert guild is not None and guild.chunked
+        member = guild.get_member(alice.id)
+        assert member is not None and [r.name for r in member.roles[1:]] == ["Editors"]
+
+
+async def test_reconnect_resumes_the_session(fake_discord: FakeDiscord):
+    bot = make_bot()
+    general = fake_discord.guild.channel("general")
+    async with running_client(bot, fake_discord):
+        await fake_discord.request_reconnect()
+        await fake_discord.wait_until(
+            lambda: any(f["op"] == 6 for f in fake_discord.gateway.received)
+            and fake_discord.gateway.connected, what="a RESUME")
+        await fake_discord.send_message(general, fake_discord.guild.member("bob"), "!ping")
+        assert (await fake_discord.wait_for_message(general))["content"] == "pong"
+    assert sum(f["op"] == 2 for f in fake_discord.gateway.received) == 1  # no re-IDENTIFY
+
+
+async def test_wrong_token_is_a_login_failure(fake_discord: FakeDiscord):
+    bot = make_bot()
+    with pytest.raises(discord.LoginFailure):
+        async with running_client(bot, fake_discord, token="not-the-token"):
+            pass
+    assert fake_discord.calls[-1].status == 401
+
+
+async def test_privileged_intent_not_enabled_in_portal(fake_discord: FakeDiscord):
+    fake_discord.allowed_privileged_intents = 0
+    with pytest.raises(discord.PrivilegedIntentsRequired):
+        async with running_client(make_bot(), fake_discord):
+            pass
+
+
+async def test_close_is_clean(fake_discord: FakeDiscord):
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        assert fake_discord.gateway.connected
+    # running_client awaited client.start() to its end: it returned, it did not raise.
+    assert bot.is_closed()
+    await fake_discord.wait_until(lambda: not fake_discord.gateway.connections,
+                                  what="the websocket to close")
+    assert not fake_discord.gateway.connected

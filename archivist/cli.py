@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 
 PROG = "archivist"
 MAX_K = 50
-MAX_LIST = 1000
+MAX_LIST = 200  # the service caps a page at 200 too
 
 
 class UsageError(Exception):

@@ -593,6 +593,13 @@ def test_unusable_database_is_one_line_without_traceback(capsys, url):
     assert "Traceback" not in err and "hunter2" not in err
 
 
+def test_run_without_a_token_says_what_is_missing(cli):
+    result = cli("run")
+    assert result.code == 2
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("archivist: ") and "DISCORD_TOKEN" in line
+
+
 def test_help_lists_every_command(capsys):
     assert main(["--help"]) == 0
     out = capsys.readouterr().out

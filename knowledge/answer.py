@@ -13,7 +13,7 @@ import json
 import re
 from typing import TYPE_CHECKING
 
-from knowledge import text
+from knowledge import search, text
 from knowledge.passages import split_sentences
 from knowledge.types import Excerpt, Link, Span
 
@@ -39,6 +39,11 @@ def excerpt(
     sentences = split_sentences(body, passage.start, passage.end) or [(passage.start, passage.end)]
     matches = [_sentence_matches(body, s, e, index) for s, e in sentences]
     gains = [sum(query.terms[i].weight * v for i, v in m.items()) for m in matches]
+    if query.kinds:
+        # "When ..." wants the sentence with the year, not only the one with the words.
+        for n, (s, e) in enumerate(sentences):
+            if gains[n]:
+                gains[n] += search.quote_bonus(query, body[s:e])
     best = max(range(len(sentences)), key=lambda i: (gains[i], -i))
     first = last = best
     covered = dict(matches[best])

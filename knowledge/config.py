@@ -30,4 +30,4 @@ class KnowledgeConfig:
     #: Excerpts per answer.
     top_k: int = 3
     #: Below this share of the question's weight matched, say nothing relevant is stored.
-    min_confidence: float = 0.35
+    min_confidence: float = 0.25

@@ -45,8 +45,9 @@ EXPANSIONS = 40
 MIN_SIMILARITY = 0.72
 #: BM25 parameters and the weight of title/heading matches relative to body ones.
 K1, B = 1.2, 0.75
-CONTEXT_WEIGHT = 0.45
+CONTEXT_WEIGHT = 0.8
 AVERAGE_PASSAGE_TERMS = 110.0
+ARTICLE_WEIGHT = 0.3
 
 
 #: Score bonus, as a share of the question's weight, for a passage holding the
@@ -293,5 +294,13 @@ def rank(
             held = query.kinds.intersection(row.features.split())
             score += KIND_BONUS * total_weight * len(held) / len(query.kinds)
         results.append(Scored(row.id, row.article_id, score, covered / total_weight, matches))
+    # A passage of the article that answers best is likelier to answer than an
+    # equal one elsewhere: the article's best score lends each passage a share.
+    article_best: dict[int, float] = {}
+    for scored in results:
+        best = article_best.get(scored.article_id, 0.0)
+        article_best[scored.article_id] = max(scored.score, best)
+    for scored in results:
+        scored.score += ARTICLE_WEIGHT * article_best[scored.article_id]
     results.sort(key=lambda s: (-s.score, s.passage_id))
     return results

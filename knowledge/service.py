@@ -38,6 +38,7 @@ from knowledge.types import (
     ArticleDetail,
     ArticleSummary,
     Document,
+    Excerpt,
     Ingested,
     IngestOutcome,
     Stats,
@@ -434,8 +435,17 @@ def _sources():
 
 
 def _relevant(ranked: list[search.Scored], floor: float) -> list[search.Scored]:
-    """Passages worth quoting: enough of the question covered, and not far behind the best."""
-    confident = [s for s in ranked if s.coverage >= floor and s.score > 0]
+    """Passages worth quoting: enough of the question covered, and not far behind the best.
+
+    Two matched words in the passage text itself make a lower share enough:
+    across languages, half of a question's words have no counterpart.
+    """
+    confident = [
+        s
+        for s in ranked
+        if s.score > 0
+        and (s.coverage >= floor or (s.coverage >= 0.6 * floor and len(s.body_matches) >= 2))
+    ]
     if not confident or not any(s.body_matches for s in confident):
         return []
     best = confident[0].score

@@ -13,9 +13,12 @@ fresh store, so peak memory is that size's own.
 from __future__ import annotations
 
 import argparse
+import cProfile
+import io
 import json
 import logging
 import multiprocessing
+import pstats
 import random
 import re
 import resource
@@ -41,6 +44,7 @@ TARGET_SIZE = 100_000
 TARGET_P95_MS = 50.0
 WARMUP = 10
 PROGRESS_EVERY_S = 10.0
+SLOWEST = 5
 
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"“„(]?[^\W\d_])")
 NUMBER = re.compile(r"\d+")
@@ -151,6 +155,8 @@ class SizeResult:
     mean_ms: float
     max_ms: float
     questions_per_s: float
+    slowest: list[tuple[float, str]]
+    profile: str  # cProfile of the timed questions, when asked for
 
 
 def peak_rss_mb() -> float:
@@ -233,13 +239,16 @@ class Store:
         engine.dispose()
 
 
-def measure(size: int, query_count: int, seed: int, database: str | None) -> SizeResult:
+def measure(
+    size: int, query_count: int, seed: int, database: str | None, profile: int = 0
+) -> SizeResult:
     """Fill a fresh store to ``size`` passages, then time questions. Runs in a child process."""
     xquad.use_repo_checkout()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     from knowledge import Archivist, Document, KnowledgeConfig
 
     rng = random.Random(seed)
+    profile_text = ""
     pools = load_pools()
     asked = questions(query_count, random.Random(seed + 1))
 
@@ -275,14 +284,25 @@ def measure(size: int, query_count: int, seed: int, database: str | None) -> Siz
             print(f"  {size:,}: ingested; asking {len(asked)} questions", file=sys.stderr)
 
             latencies: list[float] = []
+            timed: list[tuple[float, str]] = []
             answered = 0
+            profiler = cProfile.Profile() if profile else None
             for number, question in enumerate(asked):
+                if profiler is not None and number == WARMUP:
+                    profiler.enable()
                 started = time.perf_counter()
                 answer = svc.ask(question)
                 elapsed = time.perf_counter() - started
                 if number >= WARMUP:
                     latencies.append(elapsed * 1000)
+                    timed.append((elapsed * 1000, question))
                     answered += answer.found
+            if profiler is not None:
+                profiler.disable()
+                report = io.StringIO()
+                stats = pstats.Stats(profiler, stream=report).strip_dirs()
+                stats.sort_stats("cumulative").print_stats(profile)
+                profile_text = report.getvalue().rstrip()
             peak_queries = peak_rss_mb()
         finally:
             svc.close()
@@ -313,6 +333,8 @@ def measure(size: int, query_count: int, seed: int, database: str | None) -> Siz
         mean_ms=total_s * 1000 / len(latencies) if latencies else float("nan"),
         max_ms=max(latencies, default=float("nan")),
         questions_per_s=len(latencies) / total_s if total_s else float("nan"),
+        slowest=[(round(ms, 1), q) for ms, q in sorted(timed, reverse=True)[:SLOWEST]],
+        profile=profile_text,
     )
 
 
@@ -333,6 +355,7 @@ def describe(r: SizeResult) -> str:
             f"  ask      {r.queries} questions after {WARMUP} warm-up: p50 {r.p50_ms:.1f} ms, "
             f"p95 {r.p95_ms:.1f}, p99 {r.p99_ms:.1f}, mean {r.mean_ms:.1f}, max {r.max_ms:.1f}; "
             f"{r.questions_per_s:.1f} questions/s (one thread); answered {r.answered:.2f}",
+            "  slowest  " + "\n           ".join(f"{ms:.1f} ms  {q}" for ms, q in r.slowest),
         ]
     )
 
@@ -371,6 +394,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database", help="a PostgreSQL URL; a fresh schema is made and dropped")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile the timed questions and print the top N functions",
+    )
     args = parser.parse_args(argv)
     try:
         args.sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
@@ -396,10 +426,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         # A fresh process per size: its peak RSS is that size's alone.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            result = pool.submit(measure, size, args.queries, args.seed, args.database).result()
+            result = pool.submit(
+                measure, size, args.queries, args.seed, args.database, args.profile
+            ).result()
         results.append(result)
         print()
         print(describe(result), flush=True)
+        if result.profile:
+            print(f"  profile of the timed questions (top {args.profile}, cumulative):")
+            print(result.profile, flush=True)
 
     print()
     print(table(results))

@@ -118,6 +118,7 @@ async def test_prefix_command_reply_and_who_it_pings(fake_discord: FakeDiscord):
         call = await fake_discord.wait_for_call("POST", MESSAGES_PATH)
         assert call.json["content"] == "pong"
         assert str(call.json["message_reference"]["message_id"]) == msg["id"]
+        assert call.response["message_reference"]["message_id"] == msg["id"]  # a string
         # No allowed_mentions on a reply: Discord pings the replied-to author.
         assert fake_discord.pings(call.response).users == {alice.id}
 

@@ -302,8 +302,11 @@ class MessageStore:
         referenced = None
         if reference and reference.get("message_id"):
             referenced = self.by_id.get(int(reference["message_id"]))
-            reference = {"type": 0, "channel_id": str(channel_id),
-                         **{k: v for k, v in reference.items() if k != "fail_if_not_exists"}}
+            # Discord answers with string snowflakes whatever the client sent (discord.py
+            # sends ints) and never echoes fail_if_not_exists.
+            reference = {"type": 0, "channel_id": str(channel_id), **{
+                k: str(v) if k.endswith("_id") and v is not None else v
+                for k, v in reference.items() if k != "fail_if_not_exists"}}
             type = 19 if type == 0 else type
         replied_author = int(referenced["author"]["id"]) if referenced else None
         pings = compute_pings(payload.get("content"), payload.get("allowed_mentions"),

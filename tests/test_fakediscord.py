@@ -6,6 +6,8 @@ end-to-end tests rely on, so a failure here points at the fake, not at the bot.
 
 from __future__ import annotations
 
+import io
+
 import discord
 import pytest
 from discord import app_commands
@@ -78,6 +80,20 @@ def make_bot(*, message_content: bool = True, members: bool = False) -> commands
         await interaction.response.defer(thinking=True)
         await interaction.followup.send(f"You asked: {question}")
 
+    @bot.command()
+    async def export(ctx: commands.Context[commands.Bot]) -> None:
+        await ctx.send("here", file=discord.File(io.BytesIO(NOTES), filename="export.txt"))
+
+    @bot.tree.command(description="Find an article")
+    async def find(interaction: discord.Interaction, topic: str) -> None:
+        await interaction.response.send_message(f"finding {topic}")
+
+    @find.autocomplete("topic")
+    async def find_topics(interaction: discord.Interaction, current: str,
+                          ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=t, value=t) for t in ("ferry", "festival")
+                if t.startswith(current)]
+
     @bot.tree.command(description="Add a note")
     async def note(interaction: discord.Interaction) -> None:
         await interaction.response.send_modal(ArchiveModal())
@@ -102,6 +118,11 @@ async def test_login_sees_guild_channels_roles_and_permissions(fake_discord: Fak
         assert not staff.permissions_for(guild.default_role).view_channel
         identify = next(f["d"] for f in fake_discord.gateway.received if f["op"] == 2)
         assert identify["intents"] == bot.intents.value
+        handshake = fake_discord.gateway.handshakes[0]
+        assert (handshake["v"], handshake["encoding"]) == ("10", "json")
+        # zlib-stream is compressed by the fake; zstd-stream (if zstandard is ever installed)
+        # gets text frames, which discord.py reads as well. Either way the client ran above.
+        assert handshake["compress"] in ("zlib-stream", "zstd-stream")
 
         general = fake_discord.guild.channel("general")
         for name, expected in (("alice", "True"), ("bob", "False")):
@@ -151,7 +172,7 @@ async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDis
             await fake_discord.send_command(alice, "ask", {"question": "too early"})
         await bot.tree.sync()
         put = await fake_discord.wait_for_call("PUT", r"/applications/\d+/commands")
-        assert {c["name"] for c in put.json} == {"ask", "note", "Save to archive"}
+        assert {c["name"] for c in put.json} == {"ask", "find", "note", "Save to archive"}
 
         interaction = await fake_discord.send_command(alice, "ask", {"question": "who met Kim"})
         assert (await fake_discord.wait_for_response(interaction))["type"] == 5
@@ -161,6 +182,17 @@ async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDis
     assert reply["content"] == "You asked: who met Kim"
     assert not is_ephemeral(reply)
     assert reply["id"] == str(interaction.original_id)  # the "thinking" message, filled in
+
+
+async def test_autocomplete_choices(fake_discord: FakeDiscord):
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        await bot.tree.sync()
+        typing = await fake_discord.send_autocomplete(
+            fake_discord.guild.member("bob"), "find", {"topic": "fe"}, focused="topic")
+        assert (await fake_discord.wait_for_response(typing))["type"] == 8
+    assert typing.choices == [{"name": "ferry", "value": "ferry"},
+                              {"name": "festival", "value": "festival"}]
 
 
 async def test_button_click_updates_the_message(fake_discord: FakeDiscord):
@@ -205,12 +237,53 @@ async def test_attachment_is_read_through_the_fake_cdn(fake_discord: FakeDiscord
     assert fake_discord.calls_to("GET", r"/attachments/\d+/\d+/notes\.txt")
 
 
+async def test_bot_upload_is_parsed_and_served(fake_discord: FakeDiscord):
+    general = fake_discord.guild.channel("general")
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        await fake_discord.send_message(general, fake_discord.guild.member("bob"), "!export")
+        call = await fake_discord.wait_for_call("POST", MESSAGES_PATH)
+        sent = bot.get_channel(general.id).get_partial_message(  # type: ignore[union-attr]
+            int(call.response["id"]))
+        fetched = await sent.fetch()
+        assert await fetched.attachments[0].read() == NOTES
+    assert call.json["content"] == "here"
+    assert [(f.filename, f.data) for f in call.files] == [("export.txt", NOTES)]
+    assert call.response["attachments"][0]["filename"] == "export.txt"
+
+
 async def test_dm_command_replies_in_the_dm(fake_discord: FakeDiscord):
     bob = fake_discord.user("bob")
     async with running_client(make_bot(), fake_discord):
         await fake_discord.send_dm(bob, "!ping")
         reply = await fake_discord.wait_for_message(fake_discord.dm_channel(bob))
     assert reply["content"] == "pong" and "guild_id" not in reply
+
+
+async def test_rest_reads_edits_reactions_and_deletes(fake_discord: FakeDiscord):
+    alice = fake_discord.guild.member("alice")
+    general_fake = fake_discord.guild.channel("general")
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        posted = await fake_discord.send_message(general_fake, alice, "first")
+        general = await bot.fetch_channel(general_fake.id)
+        assert isinstance(general, discord.TextChannel) and general.name == "general"
+        assert [m.content async for m in general.history(limit=5)] == ["first"]
+        theirs = await general.fetch_message(int(posted["id"]))
+        await theirs.add_reaction("\N{WHITE HEAVY CHECK MARK}")
+        mine = await general.send("draft")
+        await mine.edit(content="final")
+        member = await general.guild.fetch_member(alice.id)
+        assert [r.name for r in member.roles[1:]] == ["Editors"]
+        dm = await member.create_dm()
+        await dm.send("psst")
+        with pytest.raises(discord.Forbidden):  # another's message needs Manage Messages
+            await theirs.delete()
+        await mine.delete()
+    assert fake_discord.reactions[int(posted["id"])] == ["\N{WHITE HEAVY CHECK MARK}"]
+    assert [m["content"] for m in fake_discord.bot_messages()] == ["psst"]
+    assert fake_discord.message(posted["id"]) is not None
+    assert [m["content"] for m in fake_discord.messages_in(general_fake)] == ["first"]
 
 
 async def test_discord_side_errors_reach_the_client(fake_discord: FakeDiscord):

@@ -93,6 +93,7 @@ class Gateway:
         self.sessions: dict[str, Session] = {}
         self.connections: set[Connection] = set()
         self.received: list[dict[str, Any]] = []  # every frame a client sent us
+        self.handshakes: list[dict[str, str]] = []  # query of each connect (v, encoding, ...)
 
     # -- websocket endpoint -------------------------------------------------------------
 
@@ -100,6 +101,7 @@ class Gateway:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
         conn = Connection(ws, request.query.get("compress"))
+        self.handshakes.append(dict(request.query))
         self.connections.add(conn)
         try:
             await conn.send(_frame(HELLO, {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}))

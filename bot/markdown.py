@@ -3,8 +3,8 @@
 Article text, titles, questions and error messages can contain anything. Before any of it
 goes into a message it passes through :func:`escape`, which
 
-* backslash-escapes Discord's markdown (``* _ ~ | ` > [ #``, list and heading markers at
-  a line start, the backslash itself), which the client shows as the bare character;
+* backslash-escapes Discord's markdown (``* _ ~ | ` [``, and quote, list and heading
+  markers at a line start, the backslash itself), which the client shows as the bare character;
 * breaks every mention-like form with a zero-width space: ``@everyone`` / ``@here``
   (server-side mention parsing looks for those literal strings, so a backslash is not
   enough) and ``<@id>``, ``<@!id>``, ``<@&id>``, ``<#id>``, ``</cmd:id>``, ``<t:…>``,
@@ -29,9 +29,10 @@ URL_RE = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
 _MENTION_WORDS = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _ANGLE_FORMS = re.compile(r"<(?=[@#/:]|a:|t:)", re.IGNORECASE)
 # ``]`` is left alone: without an escaped ``[`` no masked link can open, and a backslash
-# right after a URL would become part of it.
-_MARKDOWN_CHARS = re.compile(r"([\\*_~|`>\[#])")
-_LINE_MARKERS = re.compile(r"^([ \t]*)(?:([-+])|(\d+)\.)", re.MULTILINE)
+# right after a URL would become part of it. ``#``, ``>`` and list markers only mean
+# something at the start of a line.
+_MARKDOWN_CHARS = re.compile(r"([\\*_~|`\[])")
+_LINE_MARKERS = re.compile(r"^([ \t]*)(?:([-+#>])|(\d+)\.)", re.MULTILINE)
 
 ZWSP = "\u200b"
 

@@ -116,7 +116,8 @@ def _answer_footer(answer: Answer, shown: int, total: int, more: bool) -> str:
     last = answer.offset + shown
     span = f"{first}" if first == last else f"{first}–{last}"
     tail = " · **More** shows the next" if more else ""
-    return f"\n-# Excerpt {span} of {total}{tail}"
+    noun = "Excerpt" if first == last else "Excerpts"
+    return f"\n-# {noun} {span} of {total}{tail}"
 
 
 def _share(room: int, needs: list[int]) -> list[int]:

@@ -138,7 +138,7 @@ def test_hostile_text_reads_as_written_and_cannot_ping(text):
     assert not MENTION_FORMS.search(quoted)
     # No markdown survives unescaped: every marker character carries a backslash.
     plain = "".join(part for part in re.split(URL_RE, quoted))
-    assert not re.search(r"(?<!\\)[*_~|`\[#]", plain), plain
+    assert not re.search(r"(?<!\\)[*_~|`\[]", plain), plain
     assert not re.search(r"(?<!\\)\[[^\]]*\]\(", quoted), "a masked link survived"
     for line in quote_lines(content):
         assert not re.match(r"(?:…)?(?:[>#+-]|\d+\.)", line), line
@@ -231,7 +231,7 @@ def test_thirty_excerpts_are_paged_within_the_limit():
     rendered = render_answer(answer_of(*excerpts, total=30))
     assert len(rendered.content) <= MESSAGE_LIMIT
     assert 1 <= rendered.shown < 30 and rendered.more
-    assert f"Excerpt 1–{rendered.shown} of 30" in rendered.content
+    assert f"Excerpts 1–{rendered.shown} of 30" in rendered.content
     assert rendered.content.count("— *Council notes*") == rendered.shown
 
 

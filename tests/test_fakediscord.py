@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from tests.fakediscord import FakeDiscord, Overwrite, Upload, fixtures, is_ephemeral, message_text
 from tests.fakediscord.fixtures import running_client
-from tests.fakediscord.model import SEND_MESSAGES
+from tests.fakediscord.model import SEND_MESSAGES, VIEW_CHANNEL
 
 # Until tests/conftest.py lists the plugin, expose the fixture to this module.
 fake_discord = fixtures.fake_discord
@@ -93,6 +93,11 @@ def make_bot(*, message_content: bool = True, members: bool = False) -> commands
                           ) -> list[app_commands.Choice[str]]:
         return [app_commands.Choice(name=t, value=t) for t in ("ferry", "festival")
                 if t.startswith(current)]
+
+    @bot.tree.command(description="Remove messages")
+    @app_commands.default_permissions(manage_messages=True)
+    async def purge(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("purged", ephemeral=True)
 
     @bot.tree.command(description="Add a note")
     async def note(interaction: discord.Interaction) -> None:
@@ -172,7 +177,8 @@ async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDis
             await fake_discord.send_command(alice, "ask", {"question": "too early"})
         await bot.tree.sync()
         put = await fake_discord.wait_for_call("PUT", r"/applications/\d+/commands")
-        assert {c["name"] for c in put.json} == {"ask", "find", "note", "Save to archive"}
+        assert {c["name"] for c in put.json} == {"ask", "find", "note", "purge",
+                                                 "Save to archive"}
 
         interaction = await fake_discord.send_command(alice, "ask", {"question": "who met Kim"})
         assert (await fake_discord.wait_for_response(interaction))["type"] == 5
@@ -182,6 +188,29 @@ async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDis
     assert reply["content"] == "You asked: who met Kim"
     assert not is_ephemeral(reply)
     assert reply["id"] == str(interaction.original_id)  # the "thinking" message, filled in
+
+
+async def test_commands_hidden_by_default_permissions_cannot_be_run(fake_discord):
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        await bot.tree.sync()
+        with pytest.raises(PermissionError, match="bob cannot see /purge"):
+            await fake_discord.send_command(fake_discord.guild.member("bob"), "purge")
+        allowed = await fake_discord.send_command(fake_discord.guild.member("alice"), "purge")
+        assert (await fake_discord.wait_for_reply(allowed))["content"] == "purged"
+
+
+async def test_messages_in_channels_hidden_from_the_bot_never_reach_it(fake_discord):
+    guild = fake_discord.guild
+    secret = guild.add_channel("secret", overwrites=[
+        Overwrite.for_(fake_discord.bot_member(guild), deny=VIEW_CHANNEL)])
+    bot = make_bot()
+    async with running_client(bot, fake_discord):
+        alice = guild.member("alice")
+        await fake_discord.send_message(secret, alice, "!ping")
+        await fake_discord.send_message(guild.channel("general"), alice, "!ping")
+        await fake_discord.wait_for_message()
+    assert [m.channel.id for m in bot.seen] == [guild.channel("general").id]
 
 
 async def test_autocomplete_choices(fake_discord: FakeDiscord):

@@ -32,6 +32,7 @@ from .messages import Cdn, MessageStore
 from .model import (
     DEFAULT_BOT_PERMISSIONS,
     DM,
+    VIEW_CHANNEL,
     FakeChannel,
     FakeGuild,
     FakeMember,
@@ -245,7 +246,15 @@ class FakeDiscord(Recorder):
                                        attachments=attachments)
 
     async def dispatch_message(self, event: str, message: dict[str, Any]) -> None:
+        """Dispatch a message event, unless the bot cannot see the channel (as on Discord)."""
         intent = GUILD_MESSAGES if "guild_id" in message else DIRECT_MESSAGES
+        channel = self.find_channel(int(message["channel_id"]))
+        if channel is not None and channel.guild_id is not None:
+            guild = self.guilds[channel.guild_id]
+            bot = guild.members.get(self.bot_user.id)
+            if bot is None or not bot.permissions(channel) & VIEW_CHANNEL:
+                self.notify()
+                return
         await self.gateway.dispatch(event, message, intent=intent)
         self.notify()
 

@@ -471,6 +471,8 @@ def header_metadata(text: str) -> TextHeader:
     if title is None:
         title, line_date, pos = _title_line(text, pos)
         date = date or line_date
+    else:
+        pos = _skip_repeated_title(text, pos, title)
     url = fields.get("url", "")
     language = _LANG_CODE.match(fields.get("language", "").strip())
     while pos < len(text) and text[pos].isspace():
@@ -652,6 +654,19 @@ def _title_line(text: str, pos: int) -> tuple[str | None, str | None, int]:
         return None, line_date, pos
     # A lone short line is the whole text, not a title over nothing.
     return candidate, date, (following if after is not None else pos)
+
+
+def _skip_repeated_title(text: str, pos: int, title: str) -> int:
+    """Past a first line that repeats the header's title (``# Title`` under front matter)."""
+    for start, end, following in _lines(text, pos):
+        line = text[start:end].strip()
+        if not line:
+            continue
+        heading = _MD_HEADING.match(line)
+        words = _clean_title(heading.group(1) if heading else line).casefold().split()
+        has_body = bool(text[following:].strip())
+        return following if has_body and words == title.casefold().split() else pos
+    return pos
 
 
 def _has_word(value: str) -> bool:

@@ -162,6 +162,15 @@ def test_front_matter_gives_metadata_and_is_skipped_by_body_start():
     assert doc.text[doc.body_start :].startswith("After a pause of almost a decade")
 
 
+def test_a_heading_repeating_the_front_matter_title_is_skipped_too():
+    text = FRONT_MATTER.replace(
+        "\nAfter a pause", "\n# Night trains return to the Danube line\n\nAfter a pause"
+    )
+    doc = document_from_text(text)
+    assert doc.title == "Night trains return to the Danube line"
+    assert doc.text[doc.body_start :].startswith("After a pause of almost a decade")
+
+
 def test_header_lines_give_metadata():
     doc = document_from_text(HEADER_LINES)
 

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from knowledge.fulltext import FullText
 
 #: Candidates fetched from the full-text index per question.
-CANDIDATES = 400
+CANDIDATES = 250
 #: Stored words looked at per query term when expanding it.
 VOCABULARY_SCAN = 3000
 #: Expanded words kept per query term.
@@ -56,7 +56,7 @@ ARTICLE_WEIGHT = 0.3
 KIND_BONUS = 0.2
 QUOTE_KIND_BONUS = 0.5
 #: Best candidates whose quotes are drawn before the final order is set.
-RERANK = 30
+RERANK = 15
 
 _UPPER = "A-ZĂÂÎȘŞȚŢÉÈÖÜÇ"
 _KIND_PATTERNS = {
@@ -270,14 +270,17 @@ def rank(
         body = row.body_terms.split()
         tf = [0.0] * len(query.terms)
         body_best = [0.0] * len(query.terms)
-        for word in body:
-            for i, value in index.get(word, ()):
-                tf[i] += value
+        # Set intersection and list.count run in C; a loop over every word
+        # of every candidate would not.
+        for word in index.keys() & set(body):
+            count = body.count(word)
+            for i, value in index[word]:
+                tf[i] += value * count
                 if value > body_best[i]:
                     body_best[i] = value
         context_best = [0.0] * len(query.terms)
-        for word in row.context_terms.split():
-            for i, value in index.get(word, ()):
+        for word in index.keys() & set(row.context_terms.split()):
+            for i, value in index[word]:
                 if value > context_best[i]:
                     context_best[i] = value
         norm = K1 * (1 - B + B * len(body) / AVERAGE_PASSAGE_TERMS)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import answer, fulltext, search, store, text
+from knowledge import answer, fulltext, search, sources, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
@@ -188,7 +188,7 @@ class Archivist:
     ) -> Ingested:
         """Store pasted text; a first short line is taken as its title unless given."""
         self._check_size(text_)
-        document = _sources().document_from_text(
+        document = sources.document_from_text(
             text_, title=title, url=url, date=date, author=author, source_ref=source_ref
         )
         return self.ingest_document(document, collection=collection, added_by=added_by)
@@ -197,7 +197,7 @@ class Archivist:
         self, url: str, *, collection: str | None = None, added_by: str | None = None
     ) -> Ingested:
         """Fetch a web page (safely, within the configured limits) and store it."""
-        document = _sources().documents_from_url(url, config=self.config)
+        document = sources.documents_from_url(url, config=self.config)
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
     def ingest_bytes(
@@ -212,7 +212,7 @@ class Archivist:
     ) -> list[IngestOutcome]:
         """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles."""
         try:
-            parsed = _sources().documents_from_bytes(
+            parsed = sources.documents_from_bytes(
                 name, data, content_type=content_type, config=self.config, source_ref=source_ref
             )
         except KnowledgeError as exc:
@@ -224,7 +224,7 @@ class Archivist:
     ) -> Iterator[IngestOutcome]:
         """Store a file, or every supported file under a folder."""
         try:
-            for label, item in _sources().documents_from_path(path, config=self.config):
+            for label, item in sources.documents_from_path(path, config=self.config):
                 yield self._outcome(label, item, collection, added_by)
         except KnowledgeError as exc:
             yield IngestOutcome(str(path), error=str(exc))
@@ -426,12 +426,6 @@ class Archivist:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
-
-
-def _sources():
-    from knowledge import sources  # TEMP until knowledge/sources.py lands
-
-    return sources
 
 
 def _relevant(ranked: list[search.Scored], floor: float) -> list[search.Scored]:

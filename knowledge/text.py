@@ -85,12 +85,17 @@ def tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[Token]
             else:
                 term = raw.replace(",", ".")
         else:
-            term = fold(raw)
-            # Folding can expose non-letters (e.g. "ﬁ" -> "fi" is fine, "½" is not).
-            if not term.isalnum():
-                term = "".join(ch for ch in term if ch.isalnum())
+            term = _fold_word(raw)
         if term:
             yield Token(term, match.start(), match.end())
+
+
+@lru_cache(maxsize=262144)
+def _fold_word(word: str) -> str:
+    # Words repeat: folding each once keeps indexing and quoting fast.
+    term = fold(word)
+    # Folding can expose non-letters (e.g. "ﬁ" -> "fi" is fine, "½" is not).
+    return term if term.isalnum() else "".join(ch for ch in term if ch.isalnum())
 
 
 def _is_decimal(raw: str) -> bool:

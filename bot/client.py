@@ -49,6 +49,19 @@ class ArchivistTree(app_commands.CommandTree):
         await bot.report(interaction, error)
 
 
+class ArchivistHelp(commands.DefaultHelpCommand):
+    """``!help``: the prefix commands, then where to find the rest."""
+
+    def __init__(self) -> None:
+        super().__init__(no_category="Other", verify_checks=False)
+
+    def get_ending_note(self) -> str:
+        return (
+            super().get_ending_note() + "\nSlash commands: /ask /ingest /articles /article "
+            "/remove /stats. To delete one of my answers: Apps → Delete answer on it."
+        )
+
+
 class ArchivistBot(commands.Bot):
     """Archivist on Discord: a thin face over a :class:`knowledge.Archivist` service.
 
@@ -68,7 +81,7 @@ class ArchivistBot(commands.Bot):
             intents=intents,
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=ArchivistTree,
-            help_command=commands.DefaultHelpCommand(no_category="Other"),
+            help_command=ArchivistHelp(),
             description="Archivist answers questions with verbatim quotes from stored articles.",
         )
         self.settings = settings
@@ -164,6 +177,10 @@ class ArchivistBot(commands.Bot):
 
     async def on_command_error(self, ctx: commands.Context, error: commands.CommandError) -> None:
         if isinstance(error, commands.CommandNotFound):
+            return
+        if isinstance(error, commands.MissingRequiredArgument) and ctx.command is not None:
+            usage = f"{ctx.clean_prefix}{ctx.command.qualified_name} {ctx.command.signature}"
+            await self.reply_quietly(ctx, f"Usage: `{usage.strip()}`")
             return
         await self.report(ctx, error)
 

@@ -295,6 +295,61 @@ async def test_long_answers_stay_within_limits_and_page_with_more(world: World, 
         shown = int(first_n.group(1) or 1)
         assert re.search(rf"Excerpts? {shown + 1}(?:–\d+)? of", second_page)
 
+        paged = await world.fake.send_command(
+            world.bob, "ask", {"question": "how far did the glacier retreat?", "page": 2}
+        )
+        page_two = await world.fake.wait_for_reply(paged, timeout=WAIT)
+        assert re.search(r"Excerpts? 9(?:–\d+)? of", page_two["content"])
+
+
+async def test_help_usage_and_unusable_questions(world: World, bot: ArchivistBot):
+    await world.fake.send_message(world.general, world.bob, "!help")
+    help_text = (await world.fake.wait_for_message(world.general, timeout=WAIT))["content"]
+    assert "ask" in help_text and "ingest" in help_text and "/articles" in help_text
+    bare = await world.fake.send_message(world.general, world.bob, "!ask")
+    assert (await reply_to(world, bare))["content"] == "Usage: `!ask <question>`"
+    common = await world.fake.send_message(world.general, world.bob, "!ask the of and")
+    assert "only common words" in (await reply_to(world, common))["content"]
+    mention = await world.fake.send_message(
+        world.general, world.bob, f"<@{world.fake.bot_user.id}>"
+    )
+    assert (await reply_to(world, mention))["content"].startswith("Ask me something")
+
+
+async def test_direct_messages_search_the_shared_collection(world: World, bot: ArchivistBot):
+    await asyncio.to_thread(bot.service.ingest_text, FERRY, collection="global")
+    await store(bot, LIBRARY, world.general, title="Library reopens")
+    ferry = await world.fake.send_dm(world.bob, "!ask when does the ferry sail?")
+    assert "first boat would **sail** in June" in (await reply_to(world, ferry))["content"]
+    library = await world.fake.send_dm(world.bob, "!ask library glass roof")
+    assert (await reply_to(world, library))["content"].startswith("Nothing relevant stored")
+
+
+async def test_direct_messages_can_be_turned_off(world: World, tmp_path: Path):
+    settings = make_settings(tmp_path, world.fake, allow_dms=False)
+    async with running_bot(settings, world.fake):
+        asked = await world.fake.send_dm(world.bob, "!ask ferry")
+        reply = await reply_to(world, asked)
+    assert reply["content"].startswith("I don't answer in direct messages here")
+
+
+async def test_channel_allow_list(world: World, tmp_path: Path):
+    staff = world.fake.guild.channel("staff")
+    settings = make_settings(tmp_path, world.fake, allowed_channels=frozenset({world.general.id}))
+    async with running_bot(settings, world.fake) as bot:
+        await store(bot, FERRY, world.general)
+        await world.fake.send_message(staff, world.alice, "!ask ferry to Varna")
+        slash = await world.fake.send_command(
+            world.alice, "ask", {"question": "ferry to Varna"}, channel=staff
+        )
+        refusal = await world.fake.wait_for_reply(slash, timeout=WAIT)
+        assert refusal["content"] == f"I answer only in <#{world.general.id}>."
+        assert is_ephemeral(refusal)
+        here = await world.fake.send_message(world.general, world.alice, "!ask ferry to Varna")
+        assert "Varna" in (await reply_to(world, here))["content"]
+    # The text command in #staff was ignored: the only bot message there is the refusal.
+    assert [m["id"] for m in world.fake.bot_messages(staff)] == [refusal["id"]]
+
 
 # --- deleting answers -------------------------------------------------------------------
 
@@ -500,6 +555,29 @@ async def test_browse_list_stats_and_remove(world: World, bot: ArchivistBot):
     missing = await world.fake.send_command(world.bob, "article", {"id": article_id})
     reply = await world.fake.wait_for_reply(missing, timeout=WAIT)
     assert reply["content"] == f"There is no article #{article_id} here."
+
+
+async def test_article_list_pages_with_buttons(world: World, bot: ArchivistBot):
+    for n in range(12):
+        await store(
+            bot, f"Bulletin {n}\n\nThe parish bulletin number {n} lists the fair.", world.general
+        )
+    listing = await world.fake.send_command(world.bob, "articles", {})
+    page = await world.fake.wait_for_reply(listing, timeout=WAIT)
+    assert is_ephemeral(page)
+    assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2")
+    assert page["embeds"][0]["description"].count("`#") == 10
+    next_id = next(
+        c["custom_id"] for row in page["components"] for c in row["components"]
+        if c.get("label") == "Next"
+    )  # fmt: skip
+    pressed = await world.fake.click(world.bob, page, next_id)
+    await world.fake.wait_for_response(pressed, timeout=WAIT)
+    await world.fake.wait_until(
+        lambda: world.fake.message(page["id"])["embeds"][0]["footer"]["text"].startswith("Page 2"),
+        timeout=WAIT,
+    )
+    assert world.fake.message(page["id"])["embeds"][0]["description"].count("`#") == 2
 
 
 # --- running as a process -----------------------------------------------------------------

@@ -13,7 +13,15 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakediscord import FakeDiscord, Overwrite, Upload, fixtures, is_ephemeral, message_text
+from tests.fakediscord import (
+    FakeDiscord,
+    Overwrite,
+    Upload,
+    component_labels,
+    fixtures,
+    is_ephemeral,
+    message_text,
+)
 from tests.fakediscord.fixtures import running_client
 from tests.fakediscord.model import SEND_MESSAGES, VIEW_CHANNEL
 
@@ -37,6 +45,12 @@ class MoreView(discord.ui.View):
     async def more(self, interaction: discord.Interaction, button: discord.ui.Button[MoreView],
                    ) -> None:
         await interaction.response.edit_message(content="page 2", view=None)
+
+    @discord.ui.button(label="Later", custom_id="later")
+    async def later(self, interaction: discord.Interaction, button: discord.ui.Button[MoreView],
+                    ) -> None:
+        await interaction.response.defer()
+        await interaction.followup.send("reminder set", ephemeral=True)
 
 
 def make_bot(*, message_content: bool = True, members: bool = False) -> commands.Bot:
@@ -230,9 +244,13 @@ async def test_button_click_updates_the_message(fake_discord: FakeDiscord):
     async with running_client(make_bot(), fake_discord):
         await fake_discord.send_message(general, bob, "!menu")
         menu = await fake_discord.wait_for_message(general)
-        assert menu["components"][0]["components"][0]["label"] == "More"
+        assert component_labels(menu) == ["More", "Later"]
+        later = await fake_discord.click(bob, menu, "later")
+        reminder = await fake_discord.wait_for_reply(later)  # not the untouched menu
         click = await fake_discord.click(bob, menu, "more")
         assert (await fake_discord.wait_for_response(click))["type"] == 7
+        assert (await fake_discord.wait_for_reply(click))["id"] == menu["id"]
+    assert reminder["content"] == "reminder set" and is_ephemeral(reminder)
     assert fake_discord.message(menu["id"])["content"] == "page 2"
     assert fake_discord.message(menu["id"])["components"] == []
 

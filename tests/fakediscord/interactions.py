@@ -77,6 +77,7 @@ class FakeInteraction:
     command_type: int = CHAT_INPUT
     responses: list[dict[str, Any]] = field(default_factory=list)
     original_id: int | None = None
+    original_shown: bool = False  # created (4/5) or changed (7, edit) by this interaction
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None

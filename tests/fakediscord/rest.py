@@ -548,6 +548,7 @@ class RestApi:
             interaction.original_id = int(message["id"]) if message else None
         elif kind in (6, 7):
             interaction.original_id = interaction.message_id
+        interaction.original_shown = kind in (4, 5, 7)
         self.fake.notify()
         if req.query.get("with_response") not in ("1", "true", "True"):
             return 204, None
@@ -596,7 +597,9 @@ class RestApi:
         return 200, self._hook_message(req)[1]
 
     async def edit_hook_message(self, req: Req) -> tuple[int, Any]:
-        _, message = self._hook_message(req)
+        interaction, message = self._hook_message(req)
+        if int(message["id"]) == interaction.original_id:
+            interaction.original_shown = True
         payload = dict(req.json or {})
         if ix.is_loading(message):
             payload["flags"] = int(message["flags"]) & ~LOADING

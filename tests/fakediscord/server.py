@@ -458,8 +458,10 @@ class FakeDiscord(Recorder):
 
     def replies(self, interaction: ix.FakeInteraction) -> list[dict[str, Any]]:
         """Messages the user sees for ``interaction`` so far: the response message (once not
-        "thinking") and followups, oldest first; ephemeral ones included."""
-        ids = [interaction.original_id] if interaction.original_id else []
+        "thinking"; for a component, its message once updated or edited) and followups, oldest
+        first; ephemeral ones included."""
+        shown = interaction.original_id and interaction.original_shown
+        ids = [interaction.original_id] if shown else []
         found = [self.messages.get(i) for i in ids + interaction.followup_ids]
         return [m for m in found if m is not None and not ix.is_loading(m)]
 

@@ -1,0 +1,1 @@
+"""Archivist on Discord: a thin layer over the ``knowledge`` service (see ``launcher.run``)."""

@@ -28,23 +28,27 @@ def guild_collection(guild_id: int) -> str:
     return f"guild:{guild_id}"
 
 
-def search_scope(guild: discord.Guild | None, settings: BotSettings) -> tuple[str, ...]:
-    """Collections a question in this place searches: the server's own plus the global one."""
-    if guild is not None:
-        return (guild_collection(guild.id), GLOBAL_COLLECTION)
+def search_scope(guild_id: int | None, settings: BotSettings) -> tuple[str, ...]:
+    """Collections a question in this place searches: the server's own plus the global one.
+
+    Takes the id, not the guild: an interaction from a server the bot has not cached
+    still carries its id.
+    """
+    if guild_id is not None:
+        return (guild_collection(guild_id), GLOBAL_COLLECTION)
     if not settings.allow_dms:
         raise Refused("I don't answer in direct messages here; ask me in a server channel.")
     return (GLOBAL_COLLECTION,)
 
 
-def home_collection(guild: discord.Guild | None) -> str:
+def home_collection(guild_id: int | None) -> str:
     """Where ingests and removals in this place go: only a server's own collection."""
-    if guild is None:
+    if guild_id is None:
         raise Refused(
             "Articles are added and removed in a server channel; direct messages only read "
             "the shared collection."
         )
-    return guild_collection(guild.id)
+    return guild_collection(guild_id)
 
 
 def channel_allowed(channel: object, settings: BotSettings) -> bool:

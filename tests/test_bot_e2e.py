@@ -658,3 +658,18 @@ async def test_missing_token_is_one_line_and_exit_2(tmp_path: Path):
     assert stderr.decode().strip() == (
         "archivist: DISCORD_TOKEN is not set; put it in .env or the environment"
     )
+
+
+def test_cooldown_is_per_user_and_bounded():
+    from bot.checks import Cooldown
+    from bot.errors import Refused
+
+    cooldown = Cooldown(10.0, max_users=100)
+    cooldown.hit(1, now=0.0)
+    with pytest.raises(Refused, match=r"^Try again in 8 s\.$"):
+        cooldown.hit(1, now=2.5)
+    cooldown.hit(2, now=2.5)  # someone else is not held back
+    cooldown.hit(1, now=10.0)
+    for user in range(1000, 2000):
+        cooldown.hit(user, now=11.0)
+    assert len(cooldown) <= 100

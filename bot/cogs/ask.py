@@ -76,7 +76,7 @@ class Ask(commands.Cog):
     ) -> None:
         """Ask about the stored articles; I answer with quotes and their sources."""
         async with self.bot.busy():
-            collections = checks.search_scope(interaction.guild, self.bot.settings.bot)
+            collections = checks.search_scope(interaction.guild_id, self.bot.settings.bot)
             self.cooldown.hit(interaction.user.id)
             await interaction.response.defer(thinking=True)
             answer, rendered = await self._answer(
@@ -107,7 +107,9 @@ class Ask(commands.Cog):
     async def _answer_message(self, message: discord.Message, question: str) -> None:
         """Typing indicator while searching, then a reply to the asking message."""
         async with self.bot.busy():
-            collections = checks.search_scope(message.guild, self.bot.settings.bot)
+            collections = checks.search_scope(
+                message.guild.id if message.guild else None, self.bot.settings.bot
+            )
             self.cooldown.hit(message.author.id)
             async with message.channel.typing():
                 answer, rendered = await self._answer(question, collections)

@@ -67,7 +67,7 @@ class Ingest(commands.Cog):
                 raise Refused("Give exactly one of `url`, `text` or `file`.")
             if title is not None and text is None:
                 raise Refused("`title` goes with `text`; pages and files bring their own title.")
-            collection = checks.home_collection(interaction.guild)
+            collection = checks.home_collection(interaction.guild_id)
             checks.require_editor(
                 interaction.user,
                 interaction.permissions,
@@ -110,7 +110,7 @@ class Ingest(commands.Cog):
     async def ingest_prefix(self, ctx: commands.Context, url: str | None = None) -> None:
         """Store an article: !ingest <link>, or !ingest with .txt/.md/.html/.jsonl files."""
         async with self.bot.busy():
-            collection = checks.home_collection(ctx.guild)
+            collection = checks.home_collection(ctx.guild.id if ctx.guild else None)
             permissions = ctx.channel.permissions_for(ctx.author)  # type: ignore[arg-type]
             checks.require_editor(
                 ctx.author, permissions, ctx.guild, self.bot.settings.bot, "ingest"

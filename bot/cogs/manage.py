@@ -35,7 +35,7 @@ class Manage(commands.Cog):
         self.bot = bot
 
     def _scope(self, interaction: discord.Interaction) -> tuple[str, ...]:
-        return checks.search_scope(interaction.guild, self.bot.settings.bot)
+        return checks.search_scope(interaction.guild_id, self.bot.settings.bot)
 
     @app_commands.command(name="articles")
     @app_commands.describe(page="Which page of the list (10 articles each, newest first)")
@@ -78,7 +78,7 @@ class Manage(commands.Cog):
     async def remove(self, interaction: discord.Interaction, id: ArticleId) -> None:  # noqa: A002
         """Remove an article from this server's collection (editors only)."""
         async with self.bot.busy():
-            collection = checks.home_collection(interaction.guild)
+            collection = checks.home_collection(interaction.guild_id)
             checks.require_editor(
                 interaction.user,
                 interaction.permissions,

@@ -48,7 +48,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROG = "archivist"
-MAX_K = 50
+MAX_K = 25  # the service answers with at most 25 excerpts a page
 MAX_LIST = 200  # the service caps a page at 200 too
 
 

@@ -543,7 +543,7 @@ def _ends_sentence(text: str, sentence_start: int, match: re.Match[str], end: in
         numbered = _skip_space(text, sentence_start, pos) == token_start
         if word.isdigit() and len(word) <= 3 and (numbered or next_word in _MONTHS):
             return False  # "1. Item" lists, "12. Juli"
-    elif run in ("...", "…") and text[pos - 1 : pos] in "([":
+    elif run in ("...", "…") and pos > 0 and text[pos - 1] in "([":
         return False  # (...) marks an elision inside a quote
     return _can_start_sentence(text, after, end, strong="?" in run or "!" in run)
 

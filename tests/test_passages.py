@@ -439,6 +439,7 @@ def test_max_chars_must_be_sensible() -> None:
         ("1. Mix the flour. 2. Bake it.", ["1. Mix the flour.", "2. Bake it."]),
         ("Am 12. Juli kam er an. Dann ging er.", ["Am 12. Juli kam er an.", "Dann ging er."]),
         ("He said (...) nothing more. Then left.", ["He said (...) nothing more.", "Then left."]),
+        ("… And so it ended. Later came more.", ["… And so it ended.", "Later came more."]),
         ("Intro line:\n\nQuoted words here", ["Intro line:", "Quoted words here"]),
         ("会议结束了。大家都回家了。", ["会议结束了。", "大家都回家了。"]),
         ("  \n ", []),

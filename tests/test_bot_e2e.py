@@ -646,6 +646,16 @@ async def test_rejected_token_is_one_line_and_exit_1(world: World, tmp_path: Pat
     assert len(lines) == 1 and lines[0].startswith("archivist: Discord rejected DISCORD_TOKEN")
 
 
+async def test_message_content_intent_off_is_one_line_and_exit_1(tmp_path: Path):
+    async with FakeDiscord(allowed_privileged_intents=0) as fake:
+        fake.add_guild("Quiet Server")
+        process = await start_bot_process(tmp_path, bot_env(tmp_path, fake))
+        _stdout, stderr = await asyncio.wait_for(process.communicate(), WAIT)
+    assert process.returncode == 1
+    lines = stderr.decode().strip().splitlines()
+    assert len(lines) == 1 and "Message Content intent" in lines[0]
+
+
 async def test_missing_token_is_one_line_and_exit_2(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
     env.update(PYTHONPATH=str(REPO))

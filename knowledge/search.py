@@ -48,6 +48,10 @@ K1, B = 1.2, 0.75
 CONTEXT_WEIGHT = 0.8
 AVERAGE_PASSAGE_TERMS = 110.0
 ARTICLE_WEIGHT = 0.3
+TOPIC_DISCOUNT = 0.5
+#: Full-text lookups per question: fuzzy forms per term, and words in all.
+FUZZY_LOOKUPS = 3
+MAX_LOOKUPS = 48
 
 
 #: Score bonus, as a share of the question's weight, for a passage holding the
@@ -246,6 +250,22 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     return Query(question, tuple(built), asked_kinds(question))
 
 
+def candidate_words(query: Query) -> list[str]:
+    """The stored words to look up in the full-text index, most telling first.
+
+    Every word of a posting list costs time, so each term brings its surest
+    forms and a few fuzzier ones, and the most common words are left to
+    ranking when rarer ones can find the candidates.
+    """
+    chosen: dict[str, float] = {}
+    for qt in query.terms:
+        ordered = sorted(qt.expansions.items(), key=lambda kv: -kv[1])
+        for n, (word, value) in enumerate(ordered):
+            if value >= 0.85 or n < FUZZY_LOOKUPS:
+                chosen[word] = max(value * qt.weight, chosen.get(word, 0.0))
+    return sorted(chosen, key=lambda w: -chosen[w])[:MAX_LOOKUPS]
+
+
 def rank(
     session: Session,
     backend: FullText,
@@ -254,11 +274,7 @@ def rank(
     limit: int = CANDIDATES,
 ) -> list[Scored]:
     """Candidate passages of ``collections`` scored for ``query``, best first."""
-    best: dict[str, float] = {}
-    for qt in query.terms:
-        for word, value in qt.expansions.items():
-            best[word] = max(value, best.get(word, 0.0))
-    words = sorted(best, key=lambda w: -best[w])
+    words = candidate_words(query)
     if not words:
         return []
     ids = backend.candidates(session, words, collections, limit)
@@ -289,7 +305,10 @@ def rank(
         matches: dict[str, float] = {}
         for i, qt in enumerate(query.terms):
             if tf[i]:
-                score += qt.weight * body_best[i] * (tf[i] * (K1 + 1)) / (tf[i] + norm)
+                # A word already in the title or heading says less about which
+                # of the article's passages answers: the article is about it.
+                known = TOPIC_DISCOUNT if context_best[i] >= 0.85 else 1.0
+                score += known * qt.weight * body_best[i] * (tf[i] * (K1 + 1)) / (tf[i] + norm)
                 matches[qt.term] = body_best[i]
             score += CONTEXT_WEIGHT * qt.weight * context_best[i]
             covered += qt.weight * max(body_best[i], context_best[i])

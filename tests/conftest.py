@@ -10,6 +10,8 @@ from sqlalchemy import create_engine, text
 
 from knowledge import Archivist, KnowledgeConfig
 
+pytest_plugins = ["tests.fakediscord.fixtures"]
+
 #: The PostgreSQL this project's machines run; .ci/run exports it.
 POSTGRES_URL = os.environ.get(
     "ARCHIVIST_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -17,7 +17,6 @@ import json
 import logging
 import re
 import shlex
-import subprocess
 import sys
 import tempfile
 import time
@@ -388,25 +387,6 @@ def miss_records(run: SettingRun, extra: dict[str, dict[str, str]]) -> list[dict
     return records
 
 
-def describe_checkout() -> str:
-    try:
-        commit = subprocess.run(
-            ["git", "-C", str(xquad.ROOT), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(xquad.ROOT), "status", "--porcelain", "--", "knowledge"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + (" + uncommitted changes in knowledge/" if dirty else "")
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--k", type=int, default=5, help="excerpts asked for (at least 5)")
@@ -441,7 +421,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     command = shlex.join(["python", *(sys.argv if argv is None else ["retrieval.py", *argv])])
     print(f"$ {command}")
-    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}   code: {describe_checkout()}")
+    print(f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}   code: {xquad.describe_checkout()}")
     print(f"XQuAD, k={k}" + (f", first {args.limit} questions only" if args.limit else ""))
 
     runs: dict[str, SettingRun] = {}
@@ -485,7 +465,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {
             "command": command,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "code": describe_checkout(),
+            "code": xquad.describe_checkout(),
             "k": k,
             "limit": args.limit,
             "settings": {

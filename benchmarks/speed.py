@@ -416,7 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = shlex.join(["python", *(sys.argv if argv is None else ["speed.py", *argv])])
     print(f"$ {command}")
     print(
-        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}   machine: "
+        f"date: {datetime.now(UTC):%Y-%m-%d %H:%M UTC}   code: {xquad.describe_checkout()}   "
+        "machine: "
         f"{multiprocessing.cpu_count()} CPUs, Python {sys.version.split()[0]}",
         flush=True,
     )
@@ -455,6 +456,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report = {
             "command": command,
             "date": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code": xquad.describe_checkout(),
             "results": [asdict(r) for r in results],
         }
         args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")

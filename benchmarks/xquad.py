@@ -3,11 +3,15 @@
 XQuAD (github.com/deepmind/xquad, DeepMind, Artetxe et al. 2019, CC BY-SA 4.0)
 ships one SQuAD v1.1 JSON file per language; the files are parallel: same
 titles, same paragraph order, same question ids.
+
+Also the two facts about the checkout both benchmarks need: how to import the
+engine from it without installing, and which commit the figures belong to.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +25,26 @@ def use_repo_checkout() -> None:
     """Make ``import knowledge`` find this checkout when it is not installed."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
+
+
+def describe_checkout() -> str:
+    """The commit the engine is at, and whether knowledge/ has changes beyond it."""
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "knowledge"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + (" + uncommitted changes in knowledge/" if dirty else "")
 
 
 @dataclass(frozen=True)

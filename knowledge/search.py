@@ -48,7 +48,8 @@ K1, B = 1.2, 0.75
 CONTEXT_WEIGHT = 0.8
 AVERAGE_PASSAGE_TERMS = 110.0
 ARTICLE_WEIGHT = 0.3
-TOPIC_DISCOUNT = 0.5
+TOPIC_DISCOUNT = 0.3
+NUMBER_WEIGHT = 1.5
 #: Full-text lookups per question: fuzzy forms per term, and words in all.
 FUZZY_LOOKUPS = 3
 MAX_LOOKUPS = 48
@@ -66,14 +67,16 @@ _UPPER = "A-ZĂÂÎȘŞȚŢÉÈÖÜÇ"
 _KIND_PATTERNS = {
     "place": re.compile(
         r"\b(?:in|at|near|from|outside|inside|la|în|din|lângă|langa|spre|pe)\s+"
-        r"(?:the\s+|(?:city|town|village|region|port|capital) of\s+|"
-        r"(?:orașul|orasul|satul|regiunea|capitala|portul|stațiunea|statiunea)\s+)?"
+        r"(?:the\s+|(?:city|town|village|region|port|capital|resort) of\s+|"
+        r"[a-zăâîșşțţ]+(?:-[a-zăâîșşțţ]+)?\s+)?"
         rf"[{_UPPER}][\w-]+"
     ),
     "time": re.compile(
-        r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|may|june|july|august|"
-        r"september|october|november|december|ianuarie|februarie|martie|aprilie|mai|iunie|"
-        r"iulie|septembrie|octombrie|noiembrie|decembrie)\b",
+        r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b(?:january|february|march|april|june|july|august|"
+        r"september|october|november|december|ianuarie|februarie|martie|aprilie|iunie|"
+        r"iulie|septembrie|octombrie|noiembrie|decembrie)\b|"
+        # "may" and "mai" are also a verb and "more": only with a day number.
+        r"\b\d{1,2}\s+(?:may|mai)\b|\b(?:may|mai)\s+\d{1,2}\b",
         re.IGNORECASE,
     ),
     "number": re.compile(r"\d"),
@@ -139,6 +142,9 @@ class Query:
     question: str
     terms: tuple[QueryTerm, ...]
     kinds: frozenset[str] = frozenset()
+    #: Terms that are names in the question ("Kuechly"): a passage naming them
+    #: is on topic even when the question's other words find no counterpart.
+    names: frozenset[str] = frozenset()
 
     @property
     def total_weight(self) -> float:
@@ -246,8 +252,11 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     for term in text.query_terms(question):
         expansions, df = expander.expand(session, term)
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        if term.isdigit() and len(term) >= 3:
+            # A number in a question is as precise as a name.
+            idf *= NUMBER_WEIGHT
         built.append(QueryTerm(term, idf, expansions))
-    return Query(question, tuple(built), asked_kinds(question))
+    return Query(question, tuple(built), asked_kinds(question), text.names(question))
 
 
 def candidate_words(query: Query) -> list[str]:

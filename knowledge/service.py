@@ -293,10 +293,10 @@ class Archivist:
             # moves up, so ranking and quoting agree.
             drafted = self._draft(session, query, index, ranked[: search.RERANK])
             for scored in ranked[: search.RERANK]:
-                if scored.passage_id in drafted:
+                if scored.passage_id in drafted and scored.body_matches:
                     scored.score += search.quote_bonus(query, drafted[scored.passage_id].quote)
             ranked.sort(key=lambda s: (-s.score, s.passage_id))
-            relevant = _relevant(ranked, self.config.min_confidence)
+            relevant = _relevant(query, ranked, self.config.min_confidence)
             page = relevant[offset : offset + k]
             missing = [s for s in page if s.passage_id not in drafted]
             drafted.update(self._draft(session, query, index, missing))
@@ -428,18 +428,25 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
 
 
-def _relevant(ranked: list[search.Scored], floor: float) -> list[search.Scored]:
+def _relevant(
+    query: search.Query, ranked: list[search.Scored], floor: float
+) -> list[search.Scored]:
     """Passages worth quoting: enough of the question covered, and not far behind the best.
 
-    Two matched words in the passage text itself make a lower share enough:
-    across languages, half of a question's words have no counterpart.
+    Across languages half of a question's words have no counterpart, so a
+    lower share is enough when the passage text itself holds two of its
+    words, or a name from it.
     """
-    confident = [
-        s
-        for s in ranked
-        if s.score > 0
-        and (s.coverage >= floor or (s.coverage >= 0.6 * floor and len(s.body_matches) >= 2))
-    ]
+
+    def sure(s: search.Scored) -> bool:
+        if s.coverage >= floor:
+            return True
+        strong = len(s.body_matches) >= 2 or any(
+            s.body_matches.get(name, 0.0) >= 0.85 for name in query.names
+        )
+        return strong and s.coverage >= 0.5 * floor
+
+    confident = [s for s in ranked if s.score > 0 and sure(s)]
     if not confident or not any(s.body_matches for s in confident):
         return []
     best = confident[0].score

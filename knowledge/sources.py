@@ -647,7 +647,12 @@ def _title_line(text: str, pos: int) -> tuple[str | None, str | None, int]:
     looks_like_title = (
         0 < len(candidate) <= _MAX_TITLE
         and _has_word(candidate)
-        and (heading is not None or not candidate.endswith((".", ",", ";", ":")))
+        # A dated first line is a headline even when it ends with a full stop.
+        and (
+            heading is not None
+            or (date is not None and line_date is None)
+            or not candidate.endswith((".", ",", ";", ":"))
+        )
         and not line.startswith(("- ", "* ", "> ", "|"))
     )
     if not looks_like_title:

@@ -179,6 +179,15 @@ def query_terms(question: str) -> list[str]:
     return list(seen)
 
 
+def names(question: str) -> frozenset[str]:
+    """Terms written with a capital after the question's first word: names."""
+    return frozenset(
+        token.term
+        for position, token in enumerate(tokens(question))
+        if position and question[token.start].isupper() and not token.term.isdigit()
+    )
+
+
 def search_text(text: str) -> str:
     """What the full-text index stores for a piece of text: its terms, space separated."""
     return " ".join(terms(text))

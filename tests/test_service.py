@@ -1,0 +1,259 @@
+"""The engine as its faces use it: ingest, ask, browse, remove, on real stores.
+
+Fixture articles are written for these tests; one mixes Romanian and English
+the way news pages quoting tweets do.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from knowledge import Archivist, Document, KnowledgeConfig
+from knowledge.errors import EmptyDocument, InvalidQuery, NotFound, TooLarge
+
+MIXED_NOTE = """\
+2025-07-12 Lavrov meets Kim Jong Un on the east coast
+
+Foreign ministers and leaders: a short report. pic.twitter.com/AbCdEf123 — Pacific Desk (@pacdesk_test) July 12, 2025
+
+Liderul de la Phenian promite sprijin
+
+Ministrul rus de externe Serghei Lavrov a fost primit de Kim Jong-un la Wonsan, un oraș-stațiune de pe coasta de est a Coreei de Nord.
+
+Cei doi au discutat despre punerea în aplicare a acordurilor semnate în 2024 și despre un nou tratat comercial.
+
+Armata și muniția
+
+Peste 20.000 de obuze ar fi fost trimise lunar spre Rusia, potrivit unor surse citate de presa sud-coreeană.
+"""
+
+LIBRARY_NOTE = """\
+Title: Harbour library opens a seed bank
+Date: 2024-05-02
+Author: Town Desk
+
+The harbour library now lends seeds as well as books. Members can borrow up to five packets of
+tomato, bean or sunflower seeds each spring and bring back seeds from their own harvest in autumn.
+
+Librarian Tomas Berg said 1,200 packets were lent in the first month.
+"""
+
+
+@pytest.fixture
+def stocked(any_archive):
+    any_archive.ingest_text(MIXED_NOTE)
+    any_archive.ingest_text(LIBRARY_NOTE)
+    return any_archive
+
+
+def _quotes(answer):
+    return [e.quote for e in answer.excerpts]
+
+
+def test_who_met_kim_and_where_quotes_the_romanian_passage_naming_wonsan(stocked):
+    answer = stocked.ask("who met Kim and where")
+    assert answer.found
+    assert any("la Wonsan" in quote for quote in _quotes(answer))
+
+
+def test_what_they_discussed_quotes_the_2024_agreements(stocked):
+    answer = stocked.ask("what did Lavrov and Kim discuss?")
+    assert "acordurilor semnate în 2024" in answer.excerpts[0].quote
+    assert "discuss" in answer.excerpts[0].matched_terms
+
+
+def test_numbers_match_across_separators(stocked):
+    answer = stocked.ask("were 20,000 shells sent each month?")
+    assert "20.000 de obuze" in answer.excerpts[0].quote
+
+
+def test_excerpts_are_verbatim_slices_with_highlights_and_links(stocked):
+    answer = stocked.ask("Sergey Lavrov Kim Jong Un")
+    excerpt = answer.excerpts[0]
+    stored = stocked.article_text(excerpt.article_id)
+    assert stored[excerpt.quote_start : excerpt.quote_end] == excerpt.quote
+    assert stored[excerpt.passage_start : excerpt.passage_end] == excerpt.passage
+    marked = {excerpt.quote[s.start : s.end] for s in excerpt.highlights}
+    assert {"Serghei", "Lavrov", "Kim", "Jong"} <= marked
+    assert excerpt.title == "Lavrov meets Kim Jong Un on the east coast"
+    assert excerpt.date == "2025-07-12"
+
+
+def test_links_quoted_in_a_passage_become_its_sources(stocked):
+    answer = stocked.ask("foreign ministers short report")
+    links = {link.url: link.kind for link in answer.excerpts[0].links}
+    assert links["https://pic.twitter.com/AbCdEf123"] == "quoted"
+    assert links["https://x.com/pacdesk_test"] == "attribution"
+
+
+def test_an_article_url_is_a_source_link(any_archive):
+    any_archive.ingest_text(LIBRARY_NOTE, url="https://example.org/seed-bank")
+    excerpt = any_archive.ask("how many seed packets were lent").excerpts[0]
+    assert "1,200 packets" in excerpt.quote
+    assert ("https://example.org/seed-bank", "article") in {(ln.url, ln.kind) for ln in excerpt.links}
+
+
+def test_nothing_relevant_is_said_plainly(stocked):
+    answer = stocked.ask("chocolate cake recipe with almonds")
+    assert not answer.found
+    assert answer.excerpts == ()
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        'Kim" OR "',
+        "NOT Kim",
+        "Kim*",
+        "title:Kim",
+        "kim AND (",
+        "Kim NEAR/2 Lavrov",
+        "'; DROP TABLE articles; --",
+        "🙂🙂🙂 Kim",
+        "Ким Чен Ын Kim 金正恩",
+        "Kim " * 2500,
+        "x" * 10_000,
+    ],
+)
+def test_hostile_questions_are_harmless(stocked, question):
+    answer = stocked.ask(question)  # must not raise
+    assert all(e.quote for e in answer.excerpts)
+    assert stocked.count_articles() == 2
+
+
+@pytest.mark.parametrize("question", ["", "   ", '"', "?!…", "—", "\x00\x01", "* : ()"])
+def test_questions_without_words_get_a_clear_message(stocked, question):
+    with pytest.raises(InvalidQuery) as raised:
+        stocked.ask(question)
+    assert "\n" not in str(raised.value)
+
+
+def test_only_common_words_get_a_hint(stocked):
+    with pytest.raises(InvalidQuery, match="common words"):
+        stocked.ask("who is it and where was it?")
+
+
+def test_duplicates_are_recognised_by_content_and_by_url(any_archive):
+    first = any_archive.ingest_text(LIBRARY_NOTE, url="https://example.org/seed-bank")
+    # The same text with other spacing, quotes and diacritics is the same article.
+    respaced = LIBRARY_NOTE.replace("books.", "books .").replace("  ", " ").replace("seeds", "séeds")
+    again = any_archive.ingest_text(respaced)
+    assert again.duplicate and again.article.id == first.article.id
+    moved = any_archive.ingest_text(
+        "A different text entirely, about the seed bank.",
+        url="https://EXAMPLE.org/seed-bank/?utm_source=feed#top",
+    )
+    assert moved.duplicate and moved.article.id == first.article.id
+    assert any_archive.count_articles() == 1
+
+
+def test_collections_keep_servers_apart(any_archive):
+    any_archive.ingest_text(MIXED_NOTE, collection="guild:1")
+    assert any_archive.ask("Wonsan", collections=["guild:1"]).found
+    assert not any_archive.ask("Wonsan", collections=["guild:2", "global"]).found
+    with pytest.raises(NotFound):
+        any_archive.get_article(1, collections=["guild:2"])
+    # The same article may live in two collections.
+    assert not any_archive.ingest_text(MIXED_NOTE, collection="guild:2").duplicate
+
+
+def test_remove_takes_the_article_out_of_answers(stocked):
+    article = stocked.ask("Wonsan").excerpts[0].article_id
+    removed = stocked.remove_article(article)
+    assert removed.title.startswith("Lavrov meets Kim")
+    assert not stocked.ask("Wonsan").found
+    with pytest.raises(NotFound, match=f"#{article}"):
+        stocked.remove_article(article)
+    assert stocked.count_articles() == 1
+
+
+def test_list_show_and_stats(stocked):
+    listed = stocked.list_articles()
+    assert [a.title for a in listed] == [
+        "Harbour library opens a seed bank",
+        "Lavrov meets Kim Jong Un on the east coast",
+    ]
+    detail = stocked.get_article(listed[1].id)
+    assert detail.opening.startswith("Foreign ministers and leaders")
+    assert set(listed[1].languages) == {"ro", "en"}
+    stats = stocked.stats()
+    assert stats.articles == 2
+    assert stats.passages == sum(a.passage_count for a in listed)
+    assert stats.languages["ro"] >= 3
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [("", EmptyDocument), ("   \n\t  ", EmptyDocument), ("x" * 6_000_001, TooLarge)],
+)
+def test_unusable_text_is_refused_and_nothing_is_stored(archive, body, error):
+    with pytest.raises(error) as raised:
+        archive.ingest_text(body)
+    assert "\n" not in str(raised.value)
+    assert archive.count_articles() == 0
+    assert archive.stats().passages == 0
+
+
+def test_an_ingest_that_fails_midway_leaves_nothing(archive, monkeypatch):
+    from knowledge import store
+
+    def broken(session, passages, sign):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "_count_terms", broken)
+    with pytest.raises(RuntimeError):
+        archive.ingest_text(LIBRARY_NOTE)
+    monkeypatch.undo()
+    assert archive.count_articles() == 0
+    assert archive.stats().passages == 0
+    assert not archive.ask("seed bank").found
+    archive.ingest_text(LIBRARY_NOTE)
+    assert archive.ask("seed bank").found
+
+
+def test_concurrent_ingests_of_the_same_article_store_it_once(any_archive):
+    results = []
+
+    def ingest():
+        results.append(any_archive.ingest_text(LIBRARY_NOTE))
+
+    threads = [threading.Thread(target=ingest) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.duplicate for r in results) == [False, True, True, True]
+    assert any_archive.count_articles() == 1
+
+
+def test_an_existing_store_is_reopened_without_loss(sqlite_url):
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as first:
+        first.ingest_text(LIBRARY_NOTE)
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as again:
+        assert again.count_articles() == 1
+        assert again.ask("seed bank").found
+    engine = create_engine(sqlite_url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version FROM schema_version")).scalars().all()
+        assert versions == [1]
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    engine.dispose()
+
+
+def test_bundled_examples_load_and_answer(archive):
+    outcomes = archive.load_examples()
+    assert outcomes and all(o.error is None for o in outcomes)
+    answer = archive.ask("who met Kim and where")
+    assert any("Wonsan" in q for q in _quotes(answer))
+    assert archive.ask("when did the pelicans come back to the Danube Delta").found
+
+
+def test_document_ingest_respects_body_start(archive):
+    doc = Document(text="Headline here\n\nThe body sentence about otters.", title="Headline here",
+                   body_start=15)
+    stored = archive.ingest_document(doc)
+    assert stored.article.passage_count == 1
+    assert archive.article_passages(stored.article.id) == ("The body sentence about otters.",)

@@ -161,7 +161,7 @@ def add_article(session: Session, article: Article, passages: Sequence[NewPassag
             for i, p in enumerate(passages)
         ],
     )
-    _count_terms(session, passages, +1)
+    _count_terms(session, [(p.body_terms, p.context_terms) for p in passages], +1)
     return article
 
 
@@ -169,17 +169,21 @@ def remove_article(session: Session, article: Article) -> None:
     passages = session.execute(
         select(Passage.body_terms, Passage.context_terms).where(Passage.article_id == article.id)
     ).all()
-    _count_terms(session, [NewPassage(0, 0, None, None, "", b, c) for b, c in passages], -1)
+    _count_terms(session, [(body, context) for body, context in passages], -1)
     session.execute(delete(Passage).where(Passage.article_id == article.id))
     session.delete(article)
 
 
-def _count_terms(session: Session, passages: Sequence[NewPassage], sign: int) -> None:
+def _count_terms(session: Session, passages: Sequence[tuple[str, str]], sign: int) -> None:
+    """Add (sign +1) or take away (-1) the passages' terms from the vocabulary counts.
+
+    ``passages`` holds each passage's (body terms, context terms).
+    """
     body: Counter[str] = Counter()
     context: Counter[str] = Counter()
-    for p in passages:
-        body.update(set(p.body_terms.split()))
-        context.update(set(p.context_terms.split()))
+    for body_terms, context_terms in passages:
+        body.update(set(body_terms.split()))
+        context.update(set(context_terms.split()))
     # Sorted, so that concurrent ingests lock rows in the same order.
     rows = [
         {"term": t, "df": sign * body[t], "cf": sign * context[t]}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import bindparam, text
@@ -34,14 +35,51 @@ def _safe(words: Sequence[str]) -> list[str]:
     return [w for w in dict.fromkeys(words) if _SAFE_WORD.match(w)]
 
 
+@dataclass(frozen=True)
+class CandidateRow:
+    """A candidate passage with what ranking reads: its indexed terms."""
+
+    id: int
+    article_id: int
+    body_terms: str
+    context_terms: str
+    features: str
+
+
 class FullText(Protocol):
     def install(self, connection: Connection) -> None:
         """Create the index structures (inside a migration)."""
 
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int
-    ) -> list[int]:
-        """Ids of passages in ``collections`` containing any of ``words``, best first."""
+    ) -> list[CandidateRow]:
+        """Passages in ``collections`` containing any of ``words``, best first, with
+        the indexed terms ranking needs."""
+
+
+# The ranked matches are cut to a short list first and only then joined to
+# their passages: a join per match costs more than the ranking itself.
+_SQLITE_CANDIDATES = """
+SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features
+FROM (
+    SELECT rowid AS id, bm25(passage_fts, 1.0, 0.4) AS rank
+    FROM passage_fts WHERE passage_fts MATCH :match
+    ORDER BY rank LIMIT :wide
+) AS top
+JOIN passages AS p ON p.id = top.id
+WHERE p.collection IN :collections
+ORDER BY top.rank
+LIMIT :limit
+"""
+
+# For collections too small to show up in the short list.
+_SQLITE_CANDIDATES_SCOPED = """
+SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features
+FROM passage_fts JOIN passages AS p ON p.id = passage_fts.rowid
+WHERE passage_fts MATCH :match AND p.collection IN :collections
+ORDER BY bm25(passage_fts, 1.0, 0.4)
+LIMIT :limit
+"""
 
 
 class SQLiteFTS5:
@@ -71,48 +109,36 @@ class SQLiteFTS5:
 
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int
-    ) -> list[int]:
+    ) -> list[CandidateRow]:
         words = _safe(words)
         if not words or not collections:
             return []
-        match = " OR ".join(f'"{w}"' for w in words)
-        # Ranking the matches alone, then keeping those of the asked
-        # collections, skips a join per match; most stores are one or two
-        # big collections. Where that leaves too few, ask again with the join.
-        wide = limit * 3
-        ranked = [
-            row[0]
-            for row in session.execute(
-                text(
-                    "SELECT rowid FROM passage_fts WHERE passage_fts MATCH :match "
-                    "ORDER BY bm25(passage_fts, 1.0, 0.4) LIMIT :wide"
-                ),
-                {"match": match, "wide": wide},
-            )
-        ]
-        if ranked:
-            kept = set(
-                session.execute(
-                    text(
-                        "SELECT id FROM passages WHERE id IN :ids AND collection IN :collections"
-                    ).bindparams(
-                        bindparam("ids", expanding=True), bindparam("collections", expanding=True)
-                    ),
-                    {"ids": ranked, "collections": list(collections)},
-                ).scalars()
-            )
-            in_scope = [pid for pid in ranked if pid in kept]
-            if len(in_scope) >= limit or len(ranked) < wide:
-                return in_scope[:limit]
-        statement = text(
-            "SELECT p.id FROM passage_fts JOIN passages AS p ON p.id = passage_fts.rowid "
-            "WHERE passage_fts MATCH :match AND p.collection IN :collections "
-            "ORDER BY bm25(passage_fts, 1.0, 0.4) LIMIT :limit"
-        ).bindparams(bindparam("collections", expanding=True))
-        rows = session.execute(
-            statement, {"match": match, "collections": list(collections), "limit": limit}
-        )
-        return [row[0] for row in rows]
+        params = {
+            "match": " OR ".join(f'"{w}"' for w in words),
+            "collections": list(collections),
+            "limit": limit,
+            "wide": limit * 2,
+        }
+        rows = _rows(session, _SQLITE_CANDIDATES, params)
+        if len(rows) < limit:
+            # Fewer than asked: either there are no more, or the collections are
+            # a small part of the store and the short list missed them.
+            rows = _rows(session, _SQLITE_CANDIDATES_SCOPED, params)
+        return rows
+
+
+_POSTGRES_CANDIDATES = """
+SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features
+FROM (
+    SELECT id, ts_rank(search, q, 1) AS rank
+    FROM passages, to_tsquery('simple', :query) AS q
+    WHERE search @@ q AND collection IN :collections
+    ORDER BY rank DESC, id
+    LIMIT :limit
+) AS top
+JOIN passages AS p ON p.id = top.id
+ORDER BY top.rank DESC, p.id
+"""
 
 
 class PostgresTSVector:
@@ -122,24 +148,27 @@ class PostgresTSVector:
             "setweight(to_tsvector('simple', body_terms), 'A') || "
             "setweight(to_tsvector('simple', context_terms), 'B')) STORED"
         )
-        connection.exec_driver_sql("CREATE INDEX ix_passages_search ON passages USING gin (search)")
+        connection.exec_driver_sql(
+            "CREATE INDEX ix_passages_search ON passages USING gin (search)"
+        )
 
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int
-    ) -> list[int]:
+    ) -> list[CandidateRow]:
         words = _safe(words)
         if not words or not collections:
             return []
-        query = " | ".join(f"'{w}'" for w in words)
-        statement = text(
-            "SELECT id FROM passages, to_tsquery('simple', :query) AS q "
-            "WHERE search @@ q AND collection IN :collections "
-            "ORDER BY ts_rank(search, q, 1) DESC, id LIMIT :limit"
-        ).bindparams(bindparam("collections", expanding=True))
-        rows = session.execute(
-            statement, {"query": query, "collections": list(collections), "limit": limit}
-        )
-        return [row[0] for row in rows]
+        params = {
+            "query": " | ".join(f"'{w}'" for w in words),
+            "collections": list(collections),
+            "limit": limit,
+        }
+        return _rows(session, _POSTGRES_CANDIDATES, params)
+
+
+def _rows(session: Session, sql: str, params: dict) -> list[CandidateRow]:
+    statement = text(sql).bindparams(bindparam("collections", expanding=True))
+    return [CandidateRow(*row) for row in session.execute(statement, params)]
 
 
 def for_dialect(name: str) -> FullText:

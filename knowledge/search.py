@@ -286,8 +286,7 @@ def rank(
     words = candidate_words(query)
     if not words:
         return []
-    ids = backend.candidates(session, words, collections, limit)
-    rows = store.candidate_rows(session, ids)
+    rows = backend.candidates(session, words, collections, limit)
     index = query.word_index()
     total_weight = query.total_weight or 1.0
     results = []

@@ -267,31 +267,6 @@ def passage_count(session: Session) -> int:
     return session.execute(select(func.count(Passage.id))).scalar_one()
 
 
-@dataclass(frozen=True)
-class CandidateRow:
-    id: int
-    article_id: int
-    body_terms: str
-    context_terms: str
-    features: str
-
-
-def candidate_rows(session: Session, ids: Sequence[int]) -> list[CandidateRow]:
-    """The indexed terms of the given passages, for ranking."""
-    if not ids:
-        return []
-    rows = session.execute(
-        select(
-            Passage.id,
-            Passage.article_id,
-            Passage.body_terms,
-            Passage.context_terms,
-            Passage.features,
-        ).where(Passage.id.in_(list(ids)))
-    )
-    return [CandidateRow(*row) for row in rows]
-
-
 def load_passages(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, Article]]:
     """Passages with their articles (text included), by passage id."""
     if not ids:

@@ -53,6 +53,9 @@ NUMBER_WEIGHT = 1.5
 #: Full-text lookups per question: fuzzy forms per term, and words in all.
 FUZZY_LOOKUPS = 3
 MAX_LOOKUPS = 48
+#: Postings the looked-up words may hold in all, past the first MIN_LOOKUPS words.
+POSTING_BUDGET = 10_000
+MIN_LOOKUPS = 3
 
 
 #: Score bonus, as a share of the question's weight, for a passage holding the
@@ -125,6 +128,8 @@ class QueryTerm:
     weight: float  # inverse document frequency
     #: stored word -> similarity to the term, 0..1
     expansions: dict[str, float]
+    #: stored word -> passages holding it
+    frequencies: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -187,6 +192,16 @@ def similarity(term: str, word: str) -> float:
     return best if best >= MIN_SIMILARITY else 0.0
 
 
+@dataclass(frozen=True)
+class Expansion:
+    """A query term's stored forms: similarity and passage count of each, and
+    the term's own document frequency."""
+
+    words: dict[str, float]
+    frequencies: dict[str, int]
+    df: int
+
+
 class Expander:
     """Expands query terms against the stored vocabulary, with a short-lived cache.
 
@@ -197,31 +212,33 @@ class Expander:
     def __init__(self, ttl: float = 60.0, size: int = 4096) -> None:
         self._ttl = ttl
         self._size = size
-        self._cache: dict[str, tuple[float, dict[str, float], int]] = {}
+        self._cache: dict[str, tuple[float, Expansion]] = {}
         self._lock = Lock()
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
 
-    def expand(self, session: Session, term: str) -> tuple[dict[str, float], int]:
-        """Stored words matching ``term`` with their similarity, and the term's df."""
+    def expand(self, session: Session, term: str) -> Expansion:
+        """Stored words matching ``term``, their similarity and frequency."""
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(term)
         if hit and now - hit[0] < self._ttl:
-            return hit[1], hit[2]
-        expansions, df = self._expand(session, term)
+            return hit[1]
+        expansion = self._expand(session, term)
         with self._lock:
             if len(self._cache) >= self._size:
                 self._cache.clear()
-            self._cache[term] = (now, expansions, df)
-        return expansions, df
+            self._cache[term] = (now, expansion)
+        return expansion
 
-    def _expand(self, session: Session, term: str) -> tuple[dict[str, float], int]:
+    def _expand(self, session: Session, term: str) -> Expansion:
         if term.isdigit() or "." in term or len(term) < 3:
             dfs = store.document_frequencies(session, [term])
-            return ({term: 1.0} if term in dfs else {}), dfs.get(term, 0)
+            if term not in dfs:
+                return Expansion({}, {}, 0)
+            return Expansion({term: 1.0}, {term: dfs[term]}, dfs[term])
         prefixes = {
             form[:4] if len(form) >= 6 else form[:3] for form in text.variants(term) | {term}
         }
@@ -236,12 +253,11 @@ class Expander:
                     scored[word] = value
                     dfs[word] = df
         best = sorted(scored.items(), key=lambda kv: (-kv[1], -dfs[kv[0]]))[:EXPANSIONS]
-        expansions = dict(best)
         # The term is as common as its most common close form.
         df = max((dfs[w] for w, s in best if s >= 0.85), default=0)
         if not df and best:
             df = max(dfs[w] for w, _ in best)
-        return expansions, df
+        return Expansion(dict(best), {w: dfs[w] for w, _ in best}, df)
 
 
 def build_query(session: Session, expander: Expander, question: str, total: int) -> Query:
@@ -250,29 +266,42 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     does not look covered by its one common word."""
     built = []
     for term in text.query_terms(question):
-        expansions, df = expander.expand(session, term)
+        expansion = expander.expand(session, term)
+        df = expansion.df
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
         if term.isdigit() and len(term) >= 3:
             # A number in a question is as precise as a name.
             idf *= NUMBER_WEIGHT
-        built.append(QueryTerm(term, idf, expansions))
+        built.append(QueryTerm(term, idf, expansion.words, expansion.frequencies))
     return Query(question, tuple(built), asked_kinds(question), text.names(question))
 
 
 def candidate_words(query: Query) -> list[str]:
     """The stored words to look up in the full-text index, most telling first.
 
-    Every word of a posting list costs time, so each term brings its surest
-    forms and a few fuzzier ones, and the most common words are left to
-    ranking when rarer ones can find the candidates.
+    Every posting costs time, so each term brings its surest forms and a few
+    fuzzier ones, and words are taken by weight until their postings fill a
+    budget: the most common words are then left to ranking, which still
+    counts them in the passages the rarer words found.
     """
-    chosen: dict[str, float] = {}
+    value: dict[str, float] = {}
+    postings: dict[str, int] = {}
     for qt in query.terms:
         ordered = sorted(qt.expansions.items(), key=lambda kv: -kv[1])
-        for n, (word, value) in enumerate(ordered):
-            if value >= 0.85 or n < FUZZY_LOOKUPS:
-                chosen[word] = max(value * qt.weight, chosen.get(word, 0.0))
-    return sorted(chosen, key=lambda w: -chosen[w])[:MAX_LOOKUPS]
+        for n, (word, similarity_) in enumerate(ordered):
+            if similarity_ >= 0.85 or n < FUZZY_LOOKUPS:
+                value[word] = max(similarity_ * qt.weight, value.get(word, 0.0))
+                postings[word] = qt.frequencies.get(word, 0)
+    chosen: list[str] = []
+    spent = 0
+    for word in sorted(value, key=lambda w: -value[w]):
+        if len(chosen) == MAX_LOOKUPS:
+            break
+        if chosen and spent + postings[word] > POSTING_BUDGET and len(chosen) >= MIN_LOOKUPS:
+            continue
+        chosen.append(word)
+        spent += postings[word]
+    return chosen
 
 
 def rank(

@@ -335,6 +335,7 @@ def _open(
         log.debug("Fetching %s from %s", target.url, ip)
         try:
             conn.connect()
+            exchange.watchdog.watch(conn.sock)
             # Past the handshake each read may take what is left of the budget.
             conn.timeout = max(0.001, deadline - time.monotonic())
             conn.request(
@@ -393,6 +394,8 @@ def _read_page(
     body = bytearray()
     try:
         while chunk := response.read1(CHUNK_BYTES):
+            if exchange.watchdog.fired:
+                break  # a trickle that beat every read timeout still ends here
             body += chunk
             if len(body) > limit:
                 raise too_large
@@ -410,18 +413,30 @@ class _Watchdog:
 
     Socket timeouts bound each read, not their sum: a server sending one byte a
     second never trips them. Shutting the socket down from a timer does.
+
+    The socket is kept from the moment it connects: when a response will close
+    the connection, http.client hands the socket to the response and sets the
+    connection's ``sock`` to None, so by the time the body trickles in the
+    connection no longer knows it.
     """
 
     def __init__(self, conn: HTTPConnection, seconds: float) -> None:
         self._conn = conn
+        self._sock: socket.socket | None = None
         self.fired = False
         self._timer = threading.Timer(max(0.0, seconds), self._fire)
         self._timer.daemon = True
         self._timer.start()
 
+    def watch(self, sock: socket.socket | None) -> None:
+        """Remember the connected socket, whoever owns it later."""
+        self._sock = sock
+        if self.fired:
+            self._fire()  # the deadline passed while connecting
+
     def _fire(self) -> None:
         self.fired = True
-        sock = self._conn.sock
+        sock = self._sock or self._conn.sock
         if sock is not None:
             # The plain socket method: an SSL socket's own shutdown would tear
             # down its TLS state under a reader in another thread.

@@ -7,6 +7,8 @@ import shutil
 import socket
 import ssl
 import subprocess
+import threading
+import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -169,6 +171,55 @@ def test_slow_server_is_cut_off_at_the_deadline(server, path):
     with pytest.raises(Unreachable) as caught:
         fetch_url(server.url(path), LOCAL)
     assert _one_line(caught.value) == "127.0.0.1 took longer than 0.5 s to answer"
+
+
+class _ClosingTrickle:
+    """A complete body sent one byte at a time on a connection the server will close.
+
+    ``Connection: close`` (or no Content-Length) makes http.client hand the socket
+    to the response, the case the deadline once missed. The route records whether
+    it sent everything or the client hung up first: a fetch that ignores the
+    deadline reads the whole body, so the server finishes.
+    """
+
+    def __init__(self, *, declare_length: bool, steps: int = 100, every: float = 0.05) -> None:
+        self.declare_length, self.steps, self.every = declare_length, steps, every
+        self.finished = threading.Event()
+        self.outcome = "not served"
+
+    def __call__(self, h: BaseHTTPRequestHandler) -> None:
+        try:
+            h.send_response(200)
+            h.send_header("Content-Type", "text/plain")
+            if self.declare_length:
+                h.send_header("Content-Length", str(self.steps))
+            h.send_header("Connection", "close")
+            h.end_headers()
+            h.close_connection = True
+            for _ in range(self.steps):
+                h.wfile.write(b"a")
+                h.wfile.flush()
+                time.sleep(self.every)
+            self.outcome = "sent everything"
+        except OSError:
+            self.outcome = "client hung up"
+        finally:
+            self.finished.set()
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["content-length", "until-close"])
+def test_deadline_cuts_a_trickled_body_on_a_closing_connection(declare_length):
+    route = _ClosingTrickle(declare_length=declare_length)
+    patient = KnowledgeConfig(
+        allow_private_urls=True, connect_timeout=0.5, fetch_timeout=1.0,
+        max_download_bytes=10_000_000,  # only the deadline can stop this body
+    )  # fmt: skip
+    with serve({"/trickle": route}) as running:
+        with pytest.raises(Unreachable) as caught:
+            fetch_url(running.url("/trickle"), patient)
+        route.finished.wait(timeout=30)
+    assert _one_line(caught.value) == "127.0.0.1 took longer than 1 s to answer"
+    assert route.outcome == "client hung up"
 
 
 def test_refused_connection_names_the_host():

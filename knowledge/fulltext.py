@@ -44,6 +44,7 @@ class CandidateRow:
     body_terms: str
     context_terms: str
     features: str
+    heading: str | None
 
 
 class FullText(Protocol):
@@ -60,7 +61,7 @@ class FullText(Protocol):
 # The ranked matches are cut to a short list first and only then joined to
 # their passages: a join per match costs more than the ranking itself.
 _SQLITE_CANDIDATES = """
-SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features
+SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features, p.heading
 FROM (
     SELECT rowid AS id, bm25(passage_fts, 1.0, 0.4) AS rank
     FROM passage_fts WHERE passage_fts MATCH :match
@@ -74,7 +75,7 @@ LIMIT :limit
 
 # For collections too small to show up in the short list.
 _SQLITE_CANDIDATES_SCOPED = """
-SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features
+SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features, p.heading
 FROM passage_fts JOIN passages AS p ON p.id = passage_fts.rowid
 WHERE passage_fts MATCH :match AND p.collection IN :collections
 ORDER BY bm25(passage_fts, 1.0, 0.4)
@@ -128,7 +129,7 @@ class SQLiteFTS5:
 
 
 _POSTGRES_CANDIDATES = """
-SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features
+SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features, p.heading
 FROM (
     SELECT id, ts_rank(search, q, 1) AS rank
     FROM passages, to_tsquery('simple', :query) AS q

@@ -140,6 +140,8 @@ class Scored:
     #: share of the question's weight the passage (body or context) matches
     coverage: float
     body_matches: dict[str, float] = field(default_factory=dict)
+    #: whether the passage's own heading (not only the article title) matches
+    heading_matches: bool = False
 
 
 @dataclass(frozen=True)
@@ -352,7 +354,10 @@ def rank(
         if query.kinds and score:
             held = query.kinds.intersection(row.features.split())
             score += KIND_BONUS * total_weight * len(held) / len(query.kinds)
-        results.append(Scored(row.id, row.article_id, score, covered / total_weight, matches))
+        heading = bool(row.heading) and any(term in index for term in text.terms(row.heading or ""))
+        results.append(
+            Scored(row.id, row.article_id, score, covered / total_weight, matches, heading)
+        )
     # A passage of the article that answers best is likelier to answer than an
     # equal one elsewhere: the article's best score lends each passage a share.
     article_best: dict[int, float] = {}

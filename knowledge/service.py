@@ -446,8 +446,12 @@ def _relevant(
         )
         return strong and s.coverage >= 0.5 * floor
 
-    confident = [s for s in ranked if s.score > 0 and sure(s)]
-    if not confident or not any(s.body_matches for s in confident):
+    # A passage is quoted for what it or its heading says; the article title
+    # alone matches every passage of the article.
+    confident = [
+        s for s in ranked if s.score > 0 and (s.body_matches or s.heading_matches) and sure(s)
+    ]
+    if not any(s.body_matches for s in confident):
         return []
     best = confident[0].score
     return [s for s in confident if s.score >= 0.25 * best]

@@ -26,7 +26,12 @@ import stopwordsiso
 #: A number with thousands groups (1,234,567 / 20.000 / 20 000), or a plain
 #: number with an optional decimal part, or a run of letters.
 _TOKEN = re.compile(
-    r"\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}\b))\d{3})+(?![.,]?\d)"
+    # Links and @handles are matched to be skipped: "photos" in
+    # @penhale_photos or a word in a URL path is not what a passage says.
+    r"(?P<link>(?:https?://|www\.)\S+"
+    r"|\b(?:pic\.twitter\.com|t\.co|x\.com|twitter\.com|youtu\.be)/\S*"
+    r"|(?<![\w.])@\w+)"
+    r"|\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}\b))\d{3})+(?![.,]?\d)"
     r"|\d+(?:[.,]\d+)?"
     r"|[^\W\d_]+",
 )
@@ -39,6 +44,7 @@ _QUESTION_WORDS = frozenset(
     who whom whose what which where when why how whats wheres whos
     cine ce care unde cand cum cat cati cate de ce
     does did do doing done tell know find show list give please
+    and or not near
     """.split()
 )
 
@@ -76,8 +82,13 @@ class Token:
 
 
 def tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[Token]:
-    """Yield the normalised words of ``text[start:end]`` with absolute offsets."""
+    """Yield the normalised words of ``text[start:end]`` with absolute offsets.
+
+    Links and @handles are not words: they are skipped.
+    """
     for match in _TOKEN.finditer(text, start, len(text) if end is None else end):
+        if match.lastgroup == "link":
+            continue
         raw = match.group()
         if raw[0].isdigit():
             if len(raw) > 4 and _GROUP_SEPARATORS.search(raw) and not _is_decimal(raw):
@@ -163,7 +174,8 @@ def query_terms(question: str) -> list[str]:
     """The distinct weighted terms of a question, in order, at most MAX_QUERY_TERMS.
 
     Stop words of the question's language are dropped, except capitalised
-    words after the first, which are names ("what did Putin promise").
+    words after the first, which are names ("what did Putin promise"); words
+    in capitals ("kim OR lavrov") are shouting or search syntax, not names.
     """
     stop = stopwords(question_language(question))
     seen: dict[str, None] = {}
@@ -171,12 +183,16 @@ def query_terms(question: str) -> list[str]:
         term = token.term
         if term in seen or (len(term) == 1 and not term.isdigit()):
             continue
-        if term in stop and not (position and question[token.start].isupper()):
+        if term in stop and not (position and _is_name(question[token.start : token.end])):
             continue
         seen[term] = None
         if len(seen) == MAX_QUERY_TERMS:
             break
     return list(seen)
+
+
+def _is_name(word: str) -> bool:
+    return word[0].isupper() and not word.isupper()
 
 
 def names(question: str) -> frozenset[str]:

@@ -257,3 +257,23 @@ def test_document_ingest_respects_body_start(archive):
     stored = archive.ingest_document(doc)
     assert stored.article.passage_count == 1
     assert archive.article_passages(stored.article.id) == ("The body sentence about otters.",)
+
+
+def test_a_title_match_alone_does_not_make_a_passage_relevant(any_archive):
+    any_archive.ingest_text(
+        "Harbour ferry returns\n\nThe town council voted on Monday to fund the crossing.\n\n"
+        "Tickets cost two euros for adults and nothing for children under ten."
+    )
+    answer = any_archive.ask("when does the ferry return after the council vote")
+    quotes = [e.quote for e in answer.excerpts]
+    assert quotes == ["The town council voted on Monday to fund the crossing."]
+
+
+def test_words_inside_links_are_not_highlighted(any_archive):
+    any_archive.ingest_text(
+        "Lantern night\n\nHundreds of lanterns were launched over the river. "
+        "pic.twitter.com/LaNt3rn0Q7 — Ana (@lanterns_photos) July 12, 2025"
+    )
+    excerpt = any_archive.ask("lanterns launched").excerpts[0]
+    marked = [excerpt.quote[s.start : s.end] for s in excerpt.highlights]
+    assert marked == ["lanterns", "launched"]

@@ -83,3 +83,16 @@ def test_questions_say_what_kind_of_answer_they_want():
     assert asked_kinds("În ce an a murit Tesla?") == {"time"}
     assert asked_kinds("How many soldiers were sent?") == {"number"}
     assert asked_kinds("what did they discuss") == frozenset()
+
+
+def test_links_and_handles_are_not_words():
+    words = text.terms(
+        "Lanterns rose. pic.twitter.com/LaNt3rn0Q7 — Ana (@penhale_photos) July 12, 2025 "
+        "https://example.org/photos/2025"
+    )
+    assert words == ["lanterns", "rose", "ana", "july", "12", "2025"]
+
+
+def test_search_syntax_in_capitals_is_not_a_name():
+    assert text.query_terms('"kim" OR NOT lavrov*') == ["kim", "lavrov"]
+    assert text.query_terms("kim AND lavrov NEAR wonsan") == ["kim", "lavrov", "wonsan"]

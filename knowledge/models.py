@@ -97,3 +97,12 @@ class Term(Base):
     #: Passages whose title or heading holds it; such words stay in the
     #: vocabulary even where no passage text uses them.
     cf: Mapped[int] = mapped_column(default=0)
+
+
+class Meta(Base):
+    """Small facts about the store itself, e.g. that the examples were offered once."""
+
+    __tablename__ = "meta"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

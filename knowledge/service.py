@@ -253,7 +253,15 @@ class Archivist:
             if entry.name.startswith((".", "_")) or not entry.is_file():
                 continue
             outcomes.extend(self.ingest_bytes(entry.name, entry.read_bytes(), added_by="examples"))
+        with self._session() as session, session.begin():
+            store.set_meta(session, "examples_loaded", datetime.now(UTC).isoformat())
         return outcomes
+
+    @property
+    def examples_loaded(self) -> bool:
+        """Whether the examples were ever loaded into this store (and perhaps removed since)."""
+        with self._session() as session:
+            return store.get_meta(session, "examples_loaded") is not None
 
     # --- ask ----------------------------------------------------------------------
 

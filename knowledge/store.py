@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import fulltext
 from knowledge.errors import StoreError
-from knowledge.models import Article, Base, Passage, SchemaVersion, Term
+from knowledge.models import Article, Base, Meta, Passage, SchemaVersion, Term
 
 log = logging.getLogger(__name__)
 
@@ -71,14 +71,20 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def _create_schema(connection: Connection) -> None:
-    Base.metadata.create_all(connection)
+    tables = [SchemaVersion, Article, Passage, Term]
+    Base.metadata.create_all(connection, tables=[t.__table__ for t in tables])
     fulltext.for_dialect(connection.dialect.name).install(connection)
+
+
+def _add_meta(connection: Connection) -> None:
+    Meta.__table__.create(connection)
 
 
 #: Ordered schema changes. Append, never edit: an existing database replays
 #: only the ones it has not seen, inside one transaction.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _create_schema),
+    (2, _add_meta),
 ]
 
 
@@ -277,3 +283,15 @@ def load_passages(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passa
         .where(Passage.id.in_(list(ids)))
     ).all()
     return {p.id: (p, a) for p, a in rows}
+
+
+# --- facts about the store ------------------------------------------------------------
+
+
+def get_meta(session: Session, key: str) -> str | None:
+    row = session.get(Meta, key)
+    return row.value if row else None
+
+
+def set_meta(session: Session, key: str, value: str) -> None:
+    session.merge(Meta(key=key, value=value))

@@ -238,7 +238,7 @@ def test_an_existing_store_is_reopened_without_loss(sqlite_url):
     engine = create_engine(sqlite_url)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version FROM schema_version")).scalars().all()
-        assert versions == [1]
+        assert versions == [1, 2]
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
 
@@ -277,3 +277,27 @@ def test_words_inside_links_are_not_highlighted(any_archive):
     excerpt = any_archive.ask("lanterns launched").excerpts[0]
     marked = [excerpt.quote[s.start : s.end] for s in excerpt.highlights]
     assert marked == ["lanterns", "launched"]
+
+
+def test_a_version_1_store_upgrades_without_loss(sqlite_url):
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as first:
+        first.ingest_text(LIBRARY_NOTE)
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # as a store made before migration 2 looks
+        connection.execute(text("DROP TABLE meta"))
+        connection.execute(text("DELETE FROM schema_version WHERE version = 2"))
+    engine.dispose()
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as again:
+        assert again.count_articles() == 1
+        assert again.ask("seed bank").found
+        assert not again.examples_loaded
+        again.load_examples()
+        assert again.examples_loaded
+
+
+def test_examples_are_remembered_after_they_are_removed(archive):
+    assert not archive.examples_loaded
+    for outcome in archive.load_examples():
+        archive.remove_article(outcome.result.article.id)
+    assert archive.count_articles() == 0
+    assert archive.examples_loaded

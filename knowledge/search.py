@@ -54,7 +54,7 @@ NUMBER_WEIGHT = 1.5
 FUZZY_LOOKUPS = 3
 MAX_LOOKUPS = 48
 #: Postings the looked-up words may hold in all, past the first MIN_LOOKUPS words.
-POSTING_BUDGET = 10_000
+POSTING_BUDGET = 5_000
 MIN_LOOKUPS = 3
 
 

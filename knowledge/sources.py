@@ -21,8 +21,7 @@ from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from charset_normalizer import from_bytes
-
+from knowledge.charsets import decode_legacy
 from knowledge.errors import (
     EmptyDocument,
     InputError,
@@ -406,15 +405,9 @@ def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
             return data.decode(declared)
         except UnicodeDecodeError:
             log.debug("%s is not %s as declared", name, declared)
-    guess = from_bytes(data[: 512 * 1024]).best()
-    codec = codec_for(guess.encoding) if guess is not None else None
-    if codec:
-        try:
-            text = data.decode(codec)
-            log.debug("%s decoded as %s (detected)", name, codec)
-            return text
-        except UnicodeDecodeError:
-            pass
+    text = decode_legacy(data, name=name)
+    if text is not None:
+        return text
     raise UnsupportedContent(f"{name} is not in a text encoding we can read; save it as UTF-8")
 
 

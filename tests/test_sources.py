@@ -113,6 +113,33 @@ def test_decode_text_reads_undeclared_latin1():
     assert decode_text(text.encode("latin-1")) == text
 
 
+# Legacy encodings read without a declared charset: each must come back exactly.
+LEGACY_TEXTS = [
+    ("Café naïve: le garçon a mangé une crème brûlée près de la fenêtre.\n", "latin-1"),
+    ("Café … naïve\n", "cp1252"),
+    ("El niño español comió paella en la estación del puerto.\n", "latin-1"),
+    ("Řeka teče pod mostem v Brně a děti si hrají na břehu.\n", "cp1250"),
+    ("Zażółć gęślą jaźń. Pociąg do Łodzi odjeżdża o ósmej.\n", "cp1250"),
+    ("Zażółć gęślą jaźń. Pociąg do Łodzi odjeżdża o ósmej.\n", "iso-8859-2"),
+    ("A Budapest felé tartó vonat késik, mert a hídon javítják a síneket. Győr.\n", "cp1250"),
+    ("Поезд уходит в восемь часов, через час после парома.\n", "cp1251"),
+    ("Plain notes about the harbour with one café in them.\n", "latin-1"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "encoding"), LEGACY_TEXTS, ids=["fr", "fr-short", "es", "cs", "pl", "pl-latin2",
+                                            "hu", "ru", "mostly-ascii"],
+)  # fmt: skip
+def test_decode_text_picks_the_plausible_legacy_encoding(text, encoding):
+    assert decode_text(text.encode(encoding)) == text
+
+
+def test_utf8_with_a_stray_windows_byte_keeps_its_utf8():
+    data = "Crème brûlée at the café.".encode() + b" Don\x92t miss it.\n"
+    assert decode_text(data) == "Crème brûlée at the café. Don’t miss it.\n"
+
+
 def test_decode_text_normalises_to_nfc():
     decomposed = unicodedata.normalize("NFD", NEWS_NOTE)
     assert decode_text(decomposed.encode("utf-8")) == NEWS_NOTE

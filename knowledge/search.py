@@ -202,7 +202,8 @@ def _length_then_spelling(form: str) -> tuple[int, str]:
 
 
 class Expander:
-    """Expands query terms against the stored vocabulary, with a short-lived cache.
+    """Expands query terms against the stored vocabulary, with a short-lived cache
+    (of the passage count too).
 
     The cache is cleared whenever this process changes the store, and entries
     expire after ``ttl`` seconds so that other processes' ingests show up.
@@ -213,10 +214,26 @@ class Expander:
         self._size = size
         self._cache: dict[str, tuple[float, dict[str, float], int]] = {}
         self._lock = Lock()
+        self._total: tuple[float, int] | None = None
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._total = None
+
+    def passage_count(self, session: Session) -> int:
+        """Passages stored, for inverse document frequencies; counting 100,000
+        rows costs milliseconds a question, and a count a minute old weighs
+        terms the same."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._total
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        total = max(store.passage_count(session), 1)
+        with self._lock:
+            self._total = (now, total)
+        return total
 
     def expand(self, session: Session, term: str) -> tuple[dict[str, float], int]:
         """Stored words matching ``term`` with their similarity, and the term's df."""

@@ -1,10 +1,11 @@
 """Turning ranked passages into excerpts: the verbatim sentences that answer.
 
-A quote is the sentence that matches the question best, widened to a
-neighbouring sentence when that adds matched terms or the quote would
-otherwise be too short to read on its own. Quotes are always a slice of the
-stored article text, cut at sentence boundaries (or, for a sentence too long to
-show whole, at word boundaries), so every face can show and link it verbatim.
+A quote is the run of one or two sentences (three when short) that matches
+the question best, and a lone sentence takes in a neighbour: the answer to a
+question is often in the sentence after the one that repeats its words.
+Quotes are always a slice of the stored article text, cut at sentence
+boundaries (or, for a sentence too long to show whole, at word boundaries), so
+every face can show and link it verbatim.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 MAX_QUOTE = 480
 #: A quote shorter than this takes in a neighbouring sentence for context.
 MIN_QUOTE = 160
+#: Most sentences in a run scored as one quote.
+RUN = 3
 _URL_LIKE = re.compile(r"^(?:https?://|www\.|discord\.com/channels/)", re.IGNORECASE)
 
 
@@ -37,50 +40,25 @@ def excerpt(
 ) -> Excerpt:
     body = article.text
     sentences = split_sentences(body, passage.start, passage.end) or [(passage.start, passage.end)]
-    matches = [_sentence_matches(body, s, e, index) for s, e in sentences]
-    gains = [sum(query.terms[i].weight * v for i, v in m.items()) for m in matches]
-    if query.kinds:
-        # "When ..." wants the sentence with the year, not only the one with the words.
-        for n, (s, e) in enumerate(sentences):
-            if gains[n]:
-                gains[n] += search.quote_bonus(query, body[s:e])
-    best = max(range(len(sentences)), key=lambda i: (gains[i], -i))
-    first = last = best
-    covered = dict(matches[best])
-
-    def length(a: int, b: int) -> int:
-        return sentences[b][1] - sentences[a][0]
-
-    while True:
-        options = []
-        for n in (first - 1, last + 1):
-            if 0 <= n < len(sentences) and length(min(first, n), max(last, n)) <= MAX_QUOTE:
-                gain = sum(
-                    query.terms[i].weight * (v - covered.get(i, 0.0))
-                    for i, v in matches[n].items()
-                    if v > covered.get(i, 0.0)
-                )
-                options.append((gain, n == last + 1, n))
-        if not options:
-            break
-        gain, _, n = max(options)
-        if gain <= 0 and length(first, last) >= MIN_QUOTE:
-            break
-        first, last = min(first, n), max(last, n)
-        for i, v in matches[n].items():
-            covered[i] = max(v, covered.get(i, 0.0))
-
+    # The passage is tokenised once: its matched words serve both choosing
+    # the sentences and highlighting them.
+    hits = [
+        (token, index[token.term])
+        for token in text.tokens(body, passage.start, passage.end)
+        if token.term in index
+    ]
+    matches = [_sentence_matches(hits, s, e) for s, e in sentences]
+    first, last = _choose(query, body, sentences, matches)
     start, end = sentences[first][0], sentences[last][1]
     if end - start > MAX_QUOTE * 1.5:
         start, end = _window(body, start, end, index)
 
     highlights = []
     matched_terms: dict[str, None] = {}
-    for token in text.tokens(body, start, end):
-        hits = index.get(token.term)
-        if hits:
+    for token, found in hits:
+        if start <= token.start and token.end <= end:
             highlights.append(Span(token.start - start, token.end - start))
-            for i, _ in hits:
+            for i, _ in found:
                 matched_terms[query.terms[i].term] = None
 
     return Excerpt(
@@ -106,14 +84,83 @@ def excerpt(
     )
 
 
+def _choose(
+    query: Query,
+    body: str,
+    sentences: list[tuple[int, int]],
+    matches: list[dict[int, float]],
+) -> tuple[int, int]:
+    """First and last sentence of the quote: the run of one or two sentences
+    (three when short) that matches the question best, then widened.
+
+    Scoring runs rather than single sentences lets a weak match next to the
+    asked kind of answer ("when" -> a year) win over a slightly better match
+    without it. A lone sentence takes in a neighbour, the next one unless the
+    previous adds more: answers tend to follow the sentence that names the topic.
+    """
+
+    def length(a: int, b: int) -> int:
+        return sentences[b][1] - sentences[a][0]
+
+    kinds: dict[int, set[str]] = {}
+
+    def held(n: int) -> set[str]:
+        if n not in kinds:
+            s, e = sentences[n]
+            kinds[n] = query.kinds.intersection(search.answer_kinds(body[s:e]).split())
+        return kinds[n]
+
+    def gain(a: int, b: int) -> float:
+        covered: dict[int, float] = {}
+        for n in range(a, b + 1):
+            for i, v in matches[n].items():
+                covered[i] = max(v, covered.get(i, 0.0))
+        if not covered:
+            return 0.0
+        value = sum(query.terms[i].weight * v for i, v in covered.items())
+        if query.kinds:
+            found = set().union(*(held(n) for n in range(a, b + 1)))
+            value += search.QUOTE_KIND_BONUS * query.total_weight * len(found) / len(query.kinds)
+        return value
+
+    count = len(sentences)
+    best_key: tuple[float, int, int] | None = None
+    first = last = 0
+    for a in range(count):
+        for b in range(a, min(a + RUN, count)):
+            if b > a and length(a, b) > MAX_QUOTE:
+                break
+            if b - a >= 2 and length(a, b) > MIN_QUOTE * 2:
+                break
+            # Fewest sentences for the same score, then the earliest.
+            key = (gain(a, b), a - b, -a)
+            if best_key is None or key > best_key:
+                best_key, first, last = key, a, b
+    base = gain(first, last)
+    # One sentence takes a neighbour; two take a third only when short.
+    while last == first or (last - first < RUN - 1 and length(first, last) < MIN_QUOTE):
+        options = []
+        for n in (first - 1, last + 1):
+            if 0 <= n < count and length(min(first, n), max(last, n)) <= MAX_QUOTE:
+                extra = gain(min(first, n), max(last, n)) - base
+                options.append((extra, n == last + 1, n))
+        if not options:
+            break
+        extra, _, n = max(options)
+        first, last = min(first, n), max(last, n)
+        base += extra
+    return first, last
+
+
 def _sentence_matches(
-    body: str, start: int, end: int, index: dict[str, list[tuple[int, float]]]
+    hits: list[tuple[text.Token, list[tuple[int, float]]]], start: int, end: int
 ) -> dict[int, float]:
     found: dict[int, float] = {}
-    for token in text.tokens(body, start, end):
-        for i, value in index.get(token.term, ()):
-            if value > found.get(i, 0.0):
-                found[i] = value
+    for token, terms in hits:
+        if start <= token.start < end:
+            for i, value in terms:
+                if value > found.get(i, 0.0):
+                    found[i] = value
     return found
 
 

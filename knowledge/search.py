@@ -5,8 +5,9 @@ Three steps, each bounded:
 1. **Expand.** Every weighted term of the question is matched against the
    stored vocabulary: the same word, its lemmas and stems in English and
    Romanian, cognates sharing a stem (``discuss`` ~ ``discutat``,
-   ``inauguration`` ~ ``inaugurare``) and close spellings (``Sergey`` ~
-   ``Serghei``), scored 0..1 with rapidfuzz.
+   ``inauguration`` ~ ``inaugurare``), also when spelled apart
+   (``pharmacy`` ~ ``farmacie``, ``technician`` ~ ``tehnician``), and close
+   spellings (``Sergey`` ~ ``Serghei``), scored 0..1 with rapidfuzz.
 2. **Candidates.** The database's own full-text index returns the passages
    that contain any expanded word, best first by its BM25-style rank.
 3. **Rank.** Candidates are scored in Python: BM25 weighting over the
@@ -43,6 +44,8 @@ VOCABULARY_SCAN = 3000
 EXPANSIONS = 40
 #: Similarity below which a stored word does not count as the query term.
 MIN_SIMILARITY = 0.72
+#: Similarity of cognates that share a stem only once spelled alike.
+COGNATE_SIMILARITY = 0.8
 #: BM25 parameters and the weight of title/heading matches relative to body ones.
 K1, B = 1.2, 0.75
 CONTEXT_WEIGHT = 0.8
@@ -176,14 +179,21 @@ def similarity(term: str, word: str) -> float:
     word_forms = text.variants(word) | {word}
     if term_forms & word_forms:
         return 0.95
-    shortest_term = min(term_forms, key=len)
-    shortest_word = min(word_forms, key=len)
+    # Ties broken by spelling: set order changes with every process's hash seed.
+    shortest_term = min(term_forms, key=_length_then_spelling)
+    shortest_word = min(word_forms, key=_length_then_spelling)
     shared = Prefix.similarity(shortest_term, shortest_word)
     shorter = min(len(shortest_term), len(shortest_word))
     best = 0.0
     # Cognates across languages share their stem: discuss ~ discut(at).
     if shared >= 4 and shared >= shorter - 1:
         best = 0.85
+    else:
+        # ... also when spelled apart: pharmacy ~ farmacie, physician ~ fizician.
+        term_key, word_key = text.cognate_key(shortest_term), text.cognate_key(shortest_word)
+        shared = Prefix.similarity(term_key, word_key)
+        if shared >= 5 and shared >= min(len(term_key), len(word_key)) - 1:
+            best = COGNATE_SIMILARITY
     if min(len(term), len(word)) >= 4:
         best = max(best, Indel.normalized_similarity(term, word) * 0.95)
     # Names transliterated differently keep their opening: Sergey ~ Serghei.
@@ -192,6 +202,10 @@ def similarity(term: str, word: str) -> float:
         if jaro >= 0.88:
             best = max(best, jaro - 0.12)
     return best if best >= MIN_SIMILARITY else 0.0
+
+
+def _length_then_spelling(form: str) -> tuple[int, str]:
+    return len(form), form
 
 
 @dataclass(frozen=True)
@@ -205,7 +219,8 @@ class Expansion:
 
 
 class Expander:
-    """Expands query terms against the stored vocabulary, with a short-lived cache.
+    """Expands query terms against the stored vocabulary, with a short-lived cache
+    (of the passage count too).
 
     The cache is cleared whenever this process changes the store, and entries
     expire after ``ttl`` seconds so that other processes' ingests show up.
@@ -216,10 +231,26 @@ class Expander:
         self._size = size
         self._cache: dict[str, tuple[float, Expansion]] = {}
         self._lock = Lock()
+        self._total: tuple[float, int] | None = None
 
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+            self._total = None
+
+    def passage_count(self, session: Session) -> int:
+        """Passages stored, for inverse document frequencies; counting 100,000
+        rows costs milliseconds a question, and a count a minute old weighs
+        terms the same."""
+        now = time.monotonic()
+        with self._lock:
+            cached = self._total
+        if cached and now - cached[0] < self._ttl:
+            return cached[1]
+        total = max(store.passage_count(session), 1)
+        with self._lock:
+            self._total = (now, total)
+        return total
 
     def expand(self, session: Session, term: str) -> Expansion:
         """Stored words matching ``term``, their similarity and frequency."""
@@ -241,9 +272,9 @@ class Expander:
             if term not in dfs:
                 return Expansion({}, {}, 0)
             return Expansion({term: 1.0}, {term: dfs[term]}, dfs[term])
-        prefixes = {
-            form[:4] if len(form) >= 6 else form[:3] for form in text.variants(term) | {term}
-        }
+        forms = text.variants(term) | {term}
+        forms |= text.romanian_spellings(min(forms, key=_length_then_spelling))
+        prefixes = {form[:4] if len(form) >= 6 else form[:3] for form in forms}
         scored: dict[str, float] = {}
         dfs: dict[str, int] = {}
         for prefix in sorted(prefixes):

@@ -292,7 +292,7 @@ class Archivist:
         offset = max(0, offset)
         names = self._collections(collections)
         with self._session() as session:
-            total = max(store.passage_count(session), 1)
+            total = self._expander.passage_count(session)
             query = search.build_query(session, self._expander, searched, total)
             ranked = search.rank(session, self._fulltext, query, names)
             index = query.word_index()

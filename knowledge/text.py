@@ -207,3 +207,67 @@ def names(question: str) -> frozenset[str]:
 def search_text(text: str) -> str:
     """What the full-text index stores for a piece of text: its terms, space separated."""
     return " ".join(terms(text))
+
+
+#: Spellings that differ between English and Romanian words of one Greek or
+#: Latin root, in the order they are rewritten: philosophy ~ filozofie,
+#: technician ~ tehnician, liquid ~ lichid, basin ~ bazin, hymn ~ imn.
+_COGNATE_REWRITES = (
+    ("ph", "f"),
+    ("th", "t"),
+    ("rh", "r"),
+    ("ch", "c"),
+    ("qu", "c"),
+    ("ck", "c"),
+    ("k", "c"),
+    ("q", "c"),
+    ("y", "i"),
+    ("w", "v"),
+    ("z", "s"),
+    ("ou", "u"),
+)
+_DOUBLED = re.compile(r"(.)\1+")
+_INNER_H = re.compile(r"(?<=.)h")
+
+
+@lru_cache(maxsize=65536)
+def cognate_key(term: str) -> str:
+    """A spelling shared by English and Romanian cognates: ``pharmaci`` and
+    ``farmac`` both start ``farmac``; ``technic`` and ``tehnic`` are ``tecnic``.
+
+    Only for comparing words: the key is not a word of either language.
+    """
+    for old, new in _COGNATE_REWRITES:
+        term = term.replace(old, new)
+    # Romanian writes the Greek "ch" as "h" (tehnic, arhitect).
+    term = _INNER_H.sub("c", term)
+    return _DOUBLED.sub(r"\1", term)
+
+
+#: English spellings rewritten the Romanian way, to find where in the stored
+#: vocabulary a cognate may sit: pharmacy -> farmacy, theatre -> teatre.
+_ROMANIAN_SPELLINGS = (
+    ("ph", "f"),
+    ("th", "t"),
+    ("rh", "r"),
+    ("ch", "h"),
+    ("qu", "c"),
+    ("ck", "c"),
+    ("y", "i"),
+    ("w", "v"),
+    ("ou", "u"),
+)
+_INNER_S = re.compile(r"(?<=[aeiou])s(?=[aeiou])")
+
+
+def romanian_spellings(term: str) -> frozenset[str]:
+    """How an English word's Romanian cognate may begin, other than as the word does."""
+    spelled = term
+    for old, new in _ROMANIAN_SPELLINGS:
+        spelled = spelled.replace(old, new)
+    spelled = _DOUBLED.sub(r"\1", spelled)
+    forms = {spelled, _INNER_S.sub("z", spelled)}
+    if "ch" in term:
+        forms.add(_DOUBLED.sub(r"\1", term.replace("ch", "c")))
+    forms.discard(term)
+    return frozenset(forms)

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, in
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge import fulltext
@@ -89,30 +89,45 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
 
 
 def migrate(engine: Engine) -> int:
-    """Bring the schema up to date; returns the version now in force."""
-    try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                # Two processes starting at once must not both migrate.
-                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
-            current = 0
-            if inspect(connection).has_table("schema_version"):
-                current = connection.execute(
-                    select(func.coalesce(func.max(SchemaVersion.version), 0))
-                ).scalar_one()
-            for version, step in MIGRATIONS:
-                if version > current:
-                    log.info("migrating database schema to version %d", version)
-                    step(connection)
-                    connection.execute(
-                        SchemaVersion.__table__.insert().values(
-                            version=version, applied_at=datetime.now(UTC)
-                        )
+    """Bring the schema up to date; returns the version now in force.
+
+    Two processes opening a new store at once both see it empty; on SQLite the
+    loser's CREATE fails once the winner commits, so it looks again (a few
+    times at most) and finds the schema in place.
+    """
+    for attempt in range(3):
+        try:
+            return _migrate_once(engine)
+        except (OperationalError, IntegrityError) as exc:
+            if attempt == 2 or "already exists" not in str(exc.orig) and not isinstance(
+                exc, IntegrityError
+            ):
+                raise StoreError(f"Cannot open the database: {exc.orig}") from exc
+            log.info("another process migrated the database first; checking again")
+    raise AssertionError("unreachable")
+
+
+def _migrate_once(engine: Engine) -> int:
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting at once must not both migrate.
+            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
+        current = 0
+        if inspect(connection).has_table("schema_version"):
+            current = connection.execute(
+                select(func.coalesce(func.max(SchemaVersion.version), 0))
+            ).scalar_one()
+        for version, step in MIGRATIONS:
+            if version > current:
+                log.info("migrating database schema to version %d", version)
+                step(connection)
+                connection.execute(
+                    SchemaVersion.__table__.insert().values(
+                        version=version, applied_at=datetime.now(UTC)
                     )
-                    current = version
-            return current
-    except OperationalError as exc:
-        raise StoreError(f"Cannot open the database: {exc.orig}") from exc
+                )
+                current = version
+        return current
 
 
 # --- articles ---------------------------------------------------------------------

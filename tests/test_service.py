@@ -301,3 +301,23 @@ def test_examples_are_remembered_after_they_are_removed(archive):
         archive.remove_article(outcome.result.article.id)
     assert archive.count_articles() == 0
     assert archive.examples_loaded
+
+
+def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
+    # Separate processes, as when the bot and the command line start together.
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    probe = (
+        "import sys; from knowledge import Archivist, KnowledgeConfig;"
+        "Archivist(KnowledgeConfig(database_url=sys.argv[1])).close(); print('ok')"
+    )
+    runs = [
+        subprocess.Popen([sys.executable, "-c", probe, url], stdout=subprocess.PIPE, text=True)
+        for _ in range(4)
+    ]
+    outputs = [run.communicate(timeout=60)[0].strip() for run in runs]
+    assert outputs == ["ok"] * 4
+    with Archivist(KnowledgeConfig(database_url=url)) as archive:
+        assert archive.count_articles() == 0

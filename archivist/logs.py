@@ -45,6 +45,9 @@ _QUIET_LIBRARIES = (
     "aiohttp.access",
 )
 
+#: Libraries that log routine extraction noise at WARNING: ERROR unless -v.
+_EXTRACTION_LIBRARIES = ("trafilatura", "htmldate")
+
 #: Attributes every LogRecord has; anything else came from ``extra=``.
 _STANDARD_ATTRS = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
@@ -189,6 +192,11 @@ def setup_logging(
     root.setLevel(min(h.level for h in handlers))
     for name in _QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    if not verbose:
+        # Their warnings are extraction notes ("discarding data: None"), not problems
+        # for the user, who gets our own one-line refusal when a page has no text.
+        for name in _EXTRACTION_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def remove_handlers() -> None:

@@ -96,3 +96,15 @@ def test_verbose_quiet_and_console_level(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "shown" in err and "errors still shown" in err and "debug with -v" in err
     assert "hidden" not in err and "library noise" not in err
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_extraction_library_warnings_show_only_with_verbose(tmp_path, capsys, verbose):
+    setup_logging(settings(tmp_path), verbose=verbose, console_level="WARNING")
+    logging.getLogger("trafilatura.core").warning("discarding data: %s", None)
+    logging.getLogger("htmldate.core").warning("no date found")
+    logging.getLogger("trafilatura.core").error("a real failure")
+    err = capsys.readouterr().err
+    assert ("discarding data: None" in err) == verbose
+    assert ("no date found" in err) == verbose
+    assert "a real failure" in err

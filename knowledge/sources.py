@@ -63,6 +63,16 @@ CONTENT_TYPES = {
     "application/x-jsonlines": "jsonl",
 }
 SUPPORTED_LIST = ".txt, .md, .html, .jsonl"
+#: Formats we know we cannot read: refused by name, whatever the bytes inside.
+#: Any other file named directly (``README``, ``notes.log``, ``script.py``) is
+#: sniffed for text; a folder walk reads only :data:`EXTENSIONS` and counts the rest.
+UNSUPPORTED_EXTENSIONS = frozenset(
+    ".pdf .doc .docx .odt .rtf .epub .xls .xlsx .ods .ppt .pptx .odp "
+    ".png .jpg .jpeg .gif .webp .bmp .tif .tiff .heic .ico .svg "
+    ".zip .gz .tgz .bz2 .xz .zst .7z .rar .tar .iso .dmg .apk .jar "
+    ".mp3 .m4a .wav .ogg .flac .mp4 .mov .avi .mkv .webm "
+    ".exe .dll .so .dylib .bin .o .a .pyc .class .wasm .db .sqlite".split()
+)
 MAX_JSONL_RECORDS = 100_000
 MAX_FILES = 10_000
 #: Directory entries looked at before a walk gives up (a mistaken ``/``).
@@ -199,6 +209,39 @@ def documents_from_bytes(
         return [(name, err)]
 
 
+@dataclass(frozen=True)
+class FolderListing:
+    """The files a folder walk reads, and what it passed over."""
+
+    files: tuple[Path, ...]  # supported extensions, sorted, hidden ones left out
+    skipped: int = 0  # other files (not hidden) that are not read
+    problem: InputError | None = None  # why the walk stopped early
+
+
+def list_folder(root: str | Path) -> FolderListing:
+    """The files under ``root`` with a supported extension, within the walk's bounds."""
+    root = Path(root)
+    files: list[Path] = []
+    skipped = entries = 0
+    for dirpath, dirnames, filenames in os.walk(root):  # does not follow directory links
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        entries += len(dirnames) + len(filenames)
+        if entries > MAX_WALK_ENTRIES:
+            problem = InputError(f"{root} holds too many entries; stopped walking it")
+            return FolderListing(tuple(files), skipped, problem)
+        for filename in sorted(filenames):
+            if filename.startswith("."):
+                continue
+            if Path(filename).suffix.lower() not in EXTENSIONS:
+                skipped += 1
+                continue
+            if len(files) >= MAX_FILES:
+                problem = InputError(f"{root} has more than {MAX_FILES:,} files; stopped")
+                return FolderListing(tuple(files), skipped, problem)
+            files.append(Path(dirpath, filename))
+    return FolderListing(tuple(files), skipped)
+
+
 def documents_from_path(path: str | Path, *, config: KnowledgeConfig) -> Iterator[Outcome]:
     """A file, or every supported file under a directory (sorted, hidden ones skipped).
 
@@ -310,6 +353,8 @@ def _documents_from_bytes(
     config: KnowledgeConfig,
     source_ref: str | None,
 ) -> list[Outcome]:
+    if (refused := _unsupported_type(name)) is not None:
+        raise refused
     limit = config.max_document_bytes
     if len(data) > limit:
         raise TooLarge(f"{name} is larger than the {format_size(limit)} limit")
@@ -319,13 +364,11 @@ def _documents_from_bytes(
     suffix = Path(name).suffix.lower()
     kind = EXTENSIONS.get(suffix) or CONTENT_TYPES.get(media or "")
     binary = binary_kind(data)
-    if kind is None:
-        if binary is not None:
-            raise UnsupportedContent(f"{name} is not a supported file type ({SUPPORTED_LIST})")
-        kind = "html" if _HTML_START.match(data[:4096]) else "text"
-    elif binary is not None:
+    if binary is not None:
         detail = f" ({binary})" if binary else ""
         raise UnsupportedContent(f"{name} looks like a binary file{detail}, not text")
+    if kind is None:  # no extension, or one we have no rule for: sniff
+        kind = "html" if _HTML_START.match(data[:4096]) else "text"
     log.debug("Reading %s (%d bytes) as %s", name, len(data), kind)
     if kind == "jsonl":
         return documents_from_jsonl(data, name=name)
@@ -341,29 +384,38 @@ def _documents_from_bytes(
 
 
 def _walk(root: Path, config: KnowledgeConfig) -> Iterator[Outcome]:
-    files = 0
-    entries = 0
-    for dirpath, dirnames, filenames in os.walk(root):  # does not follow directory links
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        entries += len(dirnames) + len(filenames)
-        if entries > MAX_WALK_ENTRIES:
-            yield str(root), InputError(f"{root} holds too many entries; stopped walking it")
-            return
-        for filename in sorted(filenames):
-            if filename.startswith(".") or Path(filename).suffix.lower() not in EXTENSIONS:
-                continue
-            files += 1
-            if files > MAX_FILES:
-                yield str(root), InputError(f"{root} has more than {MAX_FILES:,} files; stopped")
-                return
-            yield from _file_outcomes(Path(dirpath, filename), config)
-    if files == 0:
+    listing = list_folder(root)
+    for path in listing.files:
+        yield from _file_outcomes(path, config)
+    if listing.problem is not None:
+        yield str(root), listing.problem
+    elif not listing.files:
         yield str(root), InputError(f"No {SUPPORTED_LIST} files found in {root}")
 
 
+def _label(path: Path) -> str:
+    """The path as text fit to show and store: undecodable name bytes become U+FFFD.
+
+    A file name that is not UTF-8 reaches Python as lone surrogates, which no
+    database, terminal or JSON encoder accepts.
+    """
+    try:
+        return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:
+        return str(path).encode("utf-8", "replace").decode("utf-8")
+
+
+def _unsupported_type(name: str) -> UnsupportedContent | None:
+    if Path(name).suffix.lower() in UNSUPPORTED_EXTENSIONS:
+        return UnsupportedContent(f"{name} is not a supported file type ({SUPPORTED_LIST})")
+    return None
+
+
 def _file_outcomes(path: Path, config: KnowledgeConfig) -> list[Outcome]:
-    label = str(path)
+    label = _label(path)
     limit = config.max_document_bytes
+    if (refused := _unsupported_type(label)) is not None:
+        return [(label, refused)]
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):

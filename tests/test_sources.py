@@ -26,6 +26,7 @@ from knowledge.sources import (
     documents_from_jsonl,
     documents_from_path,
     documents_from_url,
+    list_folder,
     normalize_date,
 )
 from knowledge.types import Document
@@ -480,6 +481,46 @@ def test_a_named_file_with_any_extension_is_sniffed(tmp_path):
     [(label, doc)] = list(documents_from_path(path, config=CONFIG))
     assert label == str(path)
     assert isinstance(doc, Document) and doc.source_ref == str(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("weird.pdf", b"text", "weird.pdf is not a supported file type (.txt, .md, .html, .jsonl)"),
+        ("doc.pdf", b"%PDF-1.7\n1 0 obj", "doc.pdf is not a supported file type (.txt, .md, .html, .jsonl)"),
+        ("scan.JPG", b"", "scan.JPG is not a supported file type (.txt, .md, .html, .jsonl)"),
+        ("ls", b"\x7fELF\x02\x01\x01" + bytes(64), "ls looks like a binary file (a program), not text"),
+        ("blob.dat", b"\x89PNG\r\n\x1a\n\x00", "blob.dat looks like a binary file (a PNG image), not text"),
+    ],
+)  # fmt: skip
+def test_named_files_follow_one_type_rule(tmp_path, name, data, message):
+    path = _write(tmp_path / name, data)
+    [(label, err)] = list(documents_from_path(path, config=CONFIG))
+    assert isinstance(err, UnsupportedContent)
+    assert _one_line(err) == f"{tmp_path}/{message}"
+    [(_, same)] = documents_from_bytes(name, data, config=CONFIG)  # uploads: the same rule
+    assert _one_line(same) == message
+
+
+@pytest.mark.parametrize("name", ["README", "script.py", "notes.log"])
+def test_named_text_files_of_other_types_are_read(tmp_path, name):
+    path = _write(tmp_path / name, NEWS_NOTE)
+    [(_, doc)] = list(documents_from_path(path, config=CONFIG))
+    assert isinstance(doc, Document) and doc.text == NEWS_NOTE
+
+
+def test_a_folder_reads_supported_files_and_counts_the_others(tmp_path):
+    _write(tmp_path / "a.txt", NEWS_NOTE)
+    _write(tmp_path / "README", NEWS_NOTE)
+    _write(tmp_path / "sub" / "script.py", "print('hello')\n")
+    _write(tmp_path / "sub" / "doc.pdf", b"%PDF-1.7")
+    _write(tmp_path / ".hidden.txt", "not counted")
+
+    listing = list_folder(tmp_path)
+    assert [p.name for p in listing.files] == ["a.txt"]
+    assert (listing.skipped, listing.problem) == (3, None)
+    labels = [label for label, _ in documents_from_path(tmp_path, config=CONFIG)]
+    assert labels == [str(tmp_path / "a.txt")]
 
 
 def test_missing_path_and_empty_folder(tmp_path):

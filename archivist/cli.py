@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 PROG = "archivist"
 MAX_K = 25  # the service answers with at most 25 excerpts a page
 MAX_LIST = 200  # the service caps a page at 200 too
+STDIN = "stdin"  # how `ingest -` names standard input in its lines and stored source
 
 
 class UsageError(Exception):
@@ -276,17 +277,18 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
     if has_meta and len(args.sources) != 1:
         raise UsageError("--title, --date and --author apply to a single text file or stdin")
     counts: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
     for source in args.sources:
-        for outcome in _ingest_source(ctx, source, meta if has_meta else None):
+        for outcome in _ingest_source(ctx, source, meta if has_meta else None, skipped):
             if outcome.result is not None:
                 duplicate = outcome.result.duplicate
                 kind = "duplicate" if duplicate else "stored"
                 line = render.ingested_line(outcome.result.article, duplicate=duplicate)
             else:
                 kind = "refused"
-                line = f"refused  {outcome.source}: {_one_line(outcome.error or 'refused')}"
+                line = _refused_line(outcome.source, outcome.error or "refused")
             counts[kind] += 1
-            print(line, flush=True)
+            print(_printable(line), flush=True)
     if sum(counts.values()) > 1:
         parts = [f"{counts['stored']} stored"]
         if counts["duplicate"]:
@@ -295,22 +297,57 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
         if counts["refused"]:
             parts.append(f"{counts['refused']} refused")
         ctx.note(", ".join(parts))
+    if skipped["files"]:
+        from knowledge.sources import SUPPORTED_LIST
+
+        n = skipped["files"]
+        other = "other file" if n == 1 else "other files"
+        ctx.note(f"{n} {other} in folders skipped (only {SUPPORTED_LIST} are read there)")
     return 1 if counts["refused"] else 0
 
 
-def _ingest_source(ctx: Context, source: str, meta: dict | None) -> Iterator[IngestOutcome]:
+def _refused_line(source: str, message: str) -> str:
+    """``refused  <source>: <why>``, naming the source once when the reason already does."""
+    message = _one_line(message)
+    # The source as a word of the message ("d" must not match inside ".md").
+    if re.search(rf"(?<!\S){re.escape(source)}(?=$|[\s:,;)])", message):
+        return f"refused  {message}"
+    return f"refused  {source}: {message}"
+
+
+def _ingest_folder(ctx: Context, folder: str, skipped: Counter[str]) -> Iterator[IngestOutcome]:
+    """Every supported file under ``folder``; the others are counted in ``skipped``."""
+    from knowledge.sources import SUPPORTED_LIST, list_folder
+
+    listing = list_folder(folder)
+    skipped["files"] += listing.skipped
+    for path in listing.files:
+        yield from ctx.service().ingest_path(path, collection=ctx.collection, added_by=ctx.added_by)
+    if listing.problem is not None:
+        yield IngestOutcome(folder, error=str(listing.problem))
+    elif not listing.files:
+        yield IngestOutcome(folder, error=f"no {SUPPORTED_LIST} files there")
+
+
+def _ingest_source(
+    ctx: Context, source: str, meta: dict | None, skipped: Counter[str]
+) -> Iterator[IngestOutcome]:
     """Every article one SOURCE argument yields; failures become refused outcomes."""
     svc = ctx.service()
     common = {"collection": ctx.collection, "added_by": ctx.added_by}
+    if source == "-":
+        source = STDIN  # what the messages call it
     try:
-        if source == "-":
+        if source == STDIN:
             limit = ctx.settings.knowledge.max_document_bytes
-            text = sys.stdin.read(limit + 1)  # bounded; the engine checks the exact byte size
-            if len(text) > limit:
+            data = _read_stdin_bytes(limit + 1)  # bounded: one byte over is enough to refuse
+            if len(data) > limit:
                 yield IngestOutcome(source, error=_too_large(limit))
-                return
-            result = svc.ingest_text(text, source_ref="stdin", **(meta or {}), **common)
-            yield IngestOutcome(source, result)
+            elif meta:
+                yield _ingest_bytes_with_meta(ctx, STDIN, data, meta)
+            else:
+                # Bytes, not text: binary and legacy encodings take the same path as files.
+                yield from svc.ingest_bytes(STDIN, data, source_ref=STDIN, **common)
             return
         if "://" in source:
             if meta:
@@ -323,12 +360,10 @@ def _ingest_source(ctx: Context, source: str, meta: dict | None) -> Iterator[Ing
         if meta:
             yield _ingest_file_with_meta(ctx, source, meta)
             return
-        produced = False
-        for outcome in svc.ingest_path(source, **common):
-            produced = True
-            yield outcome
-        if not produced:
-            yield IngestOutcome(source, error="no .txt, .md, .html or .jsonl files there")
+        if os.path.isdir(source):
+            yield from _ingest_folder(ctx, source, skipped)
+            return
+        yield from svc.ingest_path(source, **common)
     except KnowledgeError as exc:
         yield IngestOutcome(source, error=str(exc))
     except UnicodeDecodeError:
@@ -346,11 +381,27 @@ def _ingest_file_with_meta(ctx: Context, path: str, meta: dict) -> IngestOutcome
         data = fh.read(limit + 1)  # bounded: one byte over is enough to refuse
     if len(data) > limit:
         return IngestOutcome(path, error=_too_large(limit))
+    return _ingest_bytes_with_meta(ctx, path, data, meta)
+
+
+def _ingest_bytes_with_meta(ctx: Context, name: str, data: bytes, meta: dict) -> IngestOutcome:
+    """Decode like any file (binary refused, legacy encodings read), then store with ``meta``."""
+    from knowledge.sources import decode_text
+
     result = ctx.service().ingest_text(
-        data.decode("utf-8-sig"),
-        source_ref=path, collection=ctx.collection, added_by=ctx.added_by, **meta,
+        decode_text(data, name=name),
+        source_ref=name, collection=ctx.collection, added_by=ctx.added_by, **meta,
     )
-    return IngestOutcome(path, result)
+    return IngestOutcome(name, result)
+
+
+def _read_stdin_bytes(limit: int) -> bytes:
+    """Up to ``limit`` bytes of standard input, as the bytes they are."""
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is not None:
+        return stream.read(limit)
+    # A text-only stdin (an embedding program's StringIO): give back what it holds.
+    return sys.stdin.read(limit).encode("utf-8", "surrogateescape")
 
 
 def _too_large(limit: int) -> str:
@@ -364,13 +415,24 @@ def cmd_ask(ctx: Context, args: argparse.Namespace) -> int:
         if args.question:
             raise UsageError("with --batch, give the questions on standard input, one per line")
         return _ask_batch(ctx, k=k, offset=offset)
-    question = " ".join(args.question)
-    if not question.strip():
+    if not args.question:
         raise UsageError('ask needs a question, e.g. archivist ask "who met Kim and where"')
+    # An empty or punctuation-only question is a question we cannot search (exit 1), not
+    # bad usage: the service says why.
+    question = " ".join(args.question)
     ctx.ensure_examples()
-    answer = ctx.service().ask(question, k=k, offset=offset)
+    try:
+        answer = ctx.service().ask(question, k=k, offset=offset)
+    except InvalidQuery as exc:
+        if not args.json:
+            raise
+        entry = render.error_to_dict(" ".join(question.split()), str(exc))
+        print(json.dumps(entry, ensure_ascii=False, indent=2))
+        return 1
     if args.json:
         print(render.answer_json(answer, pretty=True))
+    elif not answer.excerpts and answer.total > 0:
+        print(render.past_the_end(args.page, answer.total, k))
     else:
         print(render.answer_text(answer, bold=ctx.bold, more_hint=f"--page {args.page + 1}"))
     return 0
@@ -481,13 +543,40 @@ def _apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, knowledge=knowledge)
 
 
+def _printable(text: str) -> str:
+    """``text`` fit to store and print: undecodable bytes become U+FFFD.
+
+    Python smuggles bytes that are not UTF-8 into ``sys.argv`` (``$'Pool \\xe9'``)
+    and file names as lone surrogates, which no encoder, database or terminal accepts.
+    """
+    if not any("\ud800" <= ch <= "\udfff" for ch in text):
+        return text
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a surrogate that did not come from a byte
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _clean_text_options(args: argparse.Namespace) -> None:
+    """Undecodable bytes out of the options that become stored or searched text.
+
+    SOURCE arguments keep their bytes: they name files that must still open.
+    """
+    for name in ("title", "author", "date", "collection"):
+        value = getattr(args, name, None)
+        if isinstance(value, str):
+            setattr(args, name, _printable(value))
+    if isinstance(getattr(args, "question", None), list):
+        args.question = [_printable(word) for word in args.question]
+
+
 def _one_line(message: str) -> str:
     # Driver messages (psycopg's "connection refused" hint) can span lines; ours never do.
     return " ".join(str(message).split())
 
 
 def _error(message: str) -> None:
-    print(f"{PROG}: {_one_line(message)}", file=sys.stderr)
+    print(_printable(f"{PROG}: {_one_line(message)}"), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -497,6 +586,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error argparse already printed
         return exc.code if isinstance(exc.code, int) else 2
+    _clean_text_options(args)
     try:
         settings = _apply_overrides(load_settings(), args)
     except SettingsError as exc:

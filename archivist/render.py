@@ -145,10 +145,17 @@ def answer_text(answer: Answer, *, bold: bool, more_hint: str | None = None) -> 
     blocks = [excerpt_text(e, bold=bold) for e in answer.excerpts]
     shown_to = answer.offset + len(answer.excerpts)
     if answer.total > shown_to and more_hint:
-        blocks.append(
-            f"({answer.offset + 1}–{shown_to} of {answer.total} passages; {more_hint} for more)"
-        )
+        first = answer.offset + 1
+        shown = f"{first}" if shown_to == first else f"{first}–{shown_to}"
+        blocks.append(f"({shown} of {answer.total} passages; {more_hint} for more)")
     return "\n\n".join(blocks)
+
+
+def past_the_end(page: int, total: int, per_page: int) -> str:
+    """A page number beyond the last page of an answer that did find passages."""
+    pages = -(-total // per_page)
+    which = "page 1" if pages == 1 else f"pages 1–{pages}"
+    return f"No page {page}: {_passages(total)} matched ({which})."
 
 
 def nothing_found(question: str) -> str:

@@ -223,6 +223,27 @@ def test_ingest_directory_recursively_with_summary(cli, files):
     assert titles == sorted([WONSAN_TITLE, BRIDGE_TITLE, ORCHARD_TITLE])
     assert "3 stored" in result.err
     assert "refused" not in result.out + result.err
+    # notes.docx is not read in a folder, and the summary says so
+    assert "1 other file in folders skipped (only .txt, .md, .html, .jsonl are read there)" in (
+        result.err
+    )
+
+
+def test_named_files_and_folders_follow_one_type_rule(cli, tmp_path, service):
+    folder = tmp_path / "mixed"
+    folder.mkdir()
+    (folder / "README").write_text(BRIDGE_TXT, encoding="utf-8")
+    (folder / "weird.pdf").write_bytes(b"text")
+    (folder / "bridge.txt").write_text(BRIDGE_TXT, encoding="utf-8")
+
+    named = cli("ingest", str(folder / "README"), str(folder / "weird.pdf"))
+    assert INGESTED.match(named.lines[0]).group(2) == BRIDGE_TITLE
+    assert named.lines[1] == (
+        f"refused  {folder / 'weird.pdf'} is not a supported file type (.txt, .md, .html, .jsonl)"
+    )
+    walked = cli("ingest", str(folder))
+    assert walked.lines == [f"already stored as #1  {BRIDGE_TITLE}"]
+    assert "2 other files in folders skipped" in walked.err
 
 
 def test_ingest_jsonl_reports_the_bad_line_and_stores_the_rest(cli, files, service):
@@ -231,7 +252,7 @@ def test_ingest_jsonl_reports_the_bad_line_and_stores_the_rest(cli, files, servi
     stored = [line for line in result.lines if INGESTED.match(line)]
     refused = [line for line in result.lines if line.startswith("refused  ")]
     assert len(stored) == 2 and len(refused) == 1
-    assert "archive.jsonl:2" in refused[0]
+    assert refused[0] == f"refused  {files['jsonl']}:2: not valid JSON"
     assert GLACIER["title"] in result.out and "2023-05-17" in result.out
     assert result.err.strip().endswith("2 stored, 1 refused")
     assert {a.title for a in service.list_articles()} == {GLACIER["title"], NIGHT_TRAIN["title"]}
@@ -253,7 +274,8 @@ def test_refused_sources_get_one_line_and_store_nothing(cli, files, service, nam
     result = cli("ingest", str(path))
     assert result.code == 1
     [line] = result.lines
-    assert line.startswith(f"refused  {path}: ") and len(line) > len(f"refused  {path}: ") + 3
+    assert line.startswith("refused  ") and len(line) > len(f"refused  {path}") + 3
+    assert line.count(str(path)) == 1, line  # the source is named once, not twice
     assert "Traceback" not in result.err
     assert service.count_articles() == 0
 
@@ -275,6 +297,64 @@ def test_ingest_stdin_with_title_date_and_author(cli, service):
     assert match and match.group(2) == "Pod nou în București"
     article = service.get_article(int(match.group(1))).summary
     assert (article.date, article.author, article.source_ref) == ("2025-03-02", "Redacția", "stdin")
+
+
+def _stdin_bytes(data: bytes) -> io.TextIOWrapper:
+    """Standard input as a UTF-8 terminal hands it over: text on top of raw bytes."""
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="surrogateescape")
+
+
+PNG_ON_STDIN = BINARY
+PROGRAM_ON_STDIN = b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 8
+LATIN1_NOTE = (
+    "Le café du port ouvre à six heures. Les pêcheurs y prennent un café noir "
+    "et une crème brûlée, même en hiver, près de la fenêtre.\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("data", "kind"), [(PNG_ON_STDIN, "a PNG image"), (PROGRAM_ON_STDIN, "a program")]
+)
+def test_binary_on_stdin_is_refused_in_one_line(cli, service, data, kind):
+    result = cli("ingest", "-", stdin=_stdin_bytes(data))
+    assert result.code == 1
+    assert result.lines == [f"refused  stdin looks like a binary file ({kind}), not text"]
+    assert "unexpected" not in result.err and "Traceback" not in result.err
+    assert service.count_articles() == 0
+
+
+@pytest.mark.parametrize("meta", [[], ["--title", "Cafeneaua din port"]])
+def test_legacy_encoded_stdin_is_decoded(cli, service, meta):
+    result = cli("ingest", "-", *meta, stdin=_stdin_bytes(LATIN1_NOTE.encode("latin-1")))
+    assert result.code == 0, result
+    article_id = int(INGESTED.match(result.lines[0]).group(1))
+    assert service.article_text(article_id).strip() == LATIN1_NOTE.strip()
+    assert service.get_article(article_id).summary.source_ref == "stdin"
+
+
+def test_undecodable_bytes_in_arguments_do_not_crash(cli, service):
+    # What $'Pool \xe9' becomes in sys.argv under a UTF-8 locale.
+    result = cli("ingest", "-", "--title", "Pool \udce9", stdin="The pool opens in June.\n")
+    assert result.code == 0, result
+    article_id = int(INGESTED.match(result.lines[0]).group(1))
+    assert service.get_article(article_id).summary.title == "Pool \ufffd"
+
+
+def test_a_file_name_that_is_not_utf8_is_stored_and_shown(cli, tmp_path, service):
+    path = os.fsdecode(bytes(tmp_path) + b"/caf\xe9.txt")  # a Latin-1 name on a UTF-8 system
+    Path(path).write_text(BRIDGE_TXT, encoding="utf-8")
+    result = cli("ingest", path)
+    assert result.code == 0, result
+    article_id = int(INGESTED.match(result.lines[0]).group(1))
+    assert service.get_article(article_id).summary.source_ref == f"{tmp_path}/caf\ufffd.txt"
+
+
+def test_a_folder_without_readable_files_is_named_in_its_refusal(cli, tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "slides.pptx").write_bytes(b"PK\x03\x04")
+    result = cli("ingest", "d")
+    assert result.lines == ["refused  d: no .txt, .md, .html, .jsonl files there"]
+    assert "1 other file in folders skipped" in result.err
 
 
 def test_metadata_options_need_a_single_source(cli, files):
@@ -317,14 +397,15 @@ def test_ingest_url_from_a_local_server(cli, web, monkeypatch):
     result = cli("ingest", f"{web}/orchard.html", f"{web}/gone.html")
     assert result.code == 1
     assert INGESTED.match(result.lines[0]).group(2) == ORCHARD_TITLE
-    assert result.lines[1].startswith(f"refused  {web}/gone.html: ")
-    assert "404" in result.lines[1]
+    assert result.lines[1] == f"refused  {web}/gone.html answered 404 Not Found"
 
 
 def test_ingest_url_on_loopback_is_refused_by_default(cli, web, service):
     result = cli("ingest", f"{web}/orchard.html")
     assert result.code == 1
-    assert result.lines[0].startswith(f"refused  {web}/orchard.html: ")
+    assert result.lines[0].startswith("refused  ")
+    assert result.lines[0].count(f"{web}/orchard.html") == 1
+    assert "loopback" in result.lines[0]
     assert service.count_articles() == 0
 
 
@@ -398,11 +479,35 @@ def test_nothing_relevant_is_said_plainly(cli, stored):
     )
 
 
-def test_unsearchable_question_is_one_line_error(cli, stored):
-    result = cli("ask", "?!")
+@pytest.mark.parametrize("question", ["?!", "?!?", "", "   "])
+def test_unsearchable_question_is_one_line_error(cli, stored, question):
+    result = cli("ask", question)
     assert result.code == 1
     assert result.out == ""
     assert result.err.startswith("archivist: ") and len(result.err.strip().splitlines()) == 1
+
+
+def test_unsearchable_question_with_json_prints_an_error_object(cli, stored):
+    result = cli("ask", "--json", "???")
+    assert result.code == 1
+    data = json.loads(result.out)
+    assert data == {"schema": 1, "question": "???", "error": data["error"]}
+    assert data["error"] == "Your question has no words to search for."
+
+
+def test_page_past_the_end_says_how_many_matched(cli, stored):
+    total = json.loads(cli("ask", "--json", "-k", "1", "Kim Lavrov Wonsan").out)["total"]
+    assert total >= 2
+    result = cli("ask", "-k", "1", "--page", "99", "Kim Lavrov Wonsan")
+    assert result.code == 0
+    assert result.out.strip() == f"No page 99: {total} passages matched (pages 1–{total})."
+
+
+def test_page_counter_with_one_excerpt_shows_one_number(cli, stored):
+    total = json.loads(cli("ask", "--json", "-k", "1", "Kim Lavrov Wonsan").out)["total"]
+    result = cli("ask", "-k", "1", "--page", "2", "Kim Lavrov Wonsan")
+    counter = result.lines[-1]
+    assert counter == f"(2 of {total} passages; --page 3 for more)"
 
 
 def test_first_question_on_an_empty_store_loads_the_examples(cli):

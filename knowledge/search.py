@@ -186,7 +186,7 @@ def similarity(term: str, word: str) -> float:
     shorter = min(len(shortest_term), len(shortest_word))
     best = 0.0
     # Cognates across languages share their stem: discuss ~ discut(at).
-    if shared >= 4 and shared >= shorter - 1:
+    if shared >= 5 and shared >= shorter - 1:
         best = 0.85
     else:
         # ... also when spelled apart: pharmacy ~ farmacie, physician ~ fizician.
@@ -286,10 +286,13 @@ class Expander:
                     scored[word] = value
                     dfs[word] = df
         best = sorted(scored.items(), key=lambda kv: (-kv[1], -dfs[kv[0]]))[:EXPANSIONS]
-        # The term is as common as its most common close form.
-        df = max((dfs[w] for w, s in best if s >= 0.85), default=0)
+        # The term is as common as its most common sure form (itself, its
+        # lemma or stem); only where it has none, as its closest cognate. A
+        # loose cognate (stators ~ states) must not make a rare word common.
+        df = max((dfs[w] for w, s in best if s >= 0.95), default=0)
         if not df and best:
-            df = max(dfs[w] for w, _ in best)
+            top = best[0][1]
+            df = max(dfs[w] for w, s in best if s == top)
         return Expansion(dict(best), {w: dfs[w] for w, _ in best}, df)
 
 

@@ -53,6 +53,8 @@ AVERAGE_PASSAGE_TERMS = 110.0
 ARTICLE_WEIGHT = 0.3
 TOPIC_DISCOUNT = 0.3
 NUMBER_WEIGHT = 1.5
+#: A stop-listed word in at most this share of passages counts as content.
+RARE_SHARE = 0.05
 #: Full-text lookups per question: fuzzy forms per term, and words in all.
 FUZZY_LOOKUPS = 3
 MAX_LOOKUPS = 48
@@ -194,10 +196,15 @@ def similarity(term: str, word: str) -> float:
         shared = Prefix.similarity(term_key, word_key)
         if shared >= 5 and shared >= min(len(term_key), len(word_key)) - 1:
             best = COGNATE_SIMILARITY
-    if min(len(term), len(word)) >= 4:
-        best = max(best, Indel.normalized_similarity(term, word) * 0.95)
+    shortest = min(len(term), len(word))
+    if shortest >= 4:
+        # Short words differ in few letters and mean different things
+        # (start, state): they must be closer to count.
+        close = Indel.normalized_similarity(term, word)
+        if shortest >= 7 or close >= 0.85:
+            best = max(best, close * 0.95)
     # Names transliterated differently keep their opening: Sergey ~ Serghei.
-    if min(len(term), len(word)) >= 5 and Prefix.similarity(term, word) >= 3:
+    if shortest >= 5 and Prefix.similarity(term, word) >= 4:
         jaro = JaroWinkler.similarity(term, word)
         if jaro >= 0.88:
             best = max(best, jaro - 0.12)
@@ -300,8 +307,13 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     """Weighted, expanded terms of ``question``; terms unknown to the store weigh
     as much as the rarest word, so a question about something never stored
     does not look covered by its one common word."""
+    def rare(listed: list[str]) -> set[str]:
+        # A listed word that few passages use is content here ("areas").
+        dfs = store.document_frequencies(session, listed)
+        return {t for t in listed if len(t) > 3 and 0 < dfs.get(t, 0) <= RARE_SHARE * total}
+
     built = []
-    for term in text.query_terms(question):
+    for term in text.query_terms(question, keep=rare):
         expansion = expander.expand(session, term)
         df = expansion.df
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))

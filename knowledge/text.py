@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -170,20 +170,30 @@ def variants(term: str) -> frozenset[str]:
     return frozenset(form for form in forms if len(form) >= 3)
 
 
-def query_terms(question: str) -> list[str]:
+def query_terms(question: str, keep: Callable[[list[str]], set[str]] | None = None) -> list[str]:
     """The distinct weighted terms of a question, in order, at most MAX_QUERY_TERMS.
 
     Stop words of the question's language are dropped, except capitalised
     words after the first, which are names ("what did Putin promise"); words
     in capitals ("kim OR lavrov") are shouting or search syntax, not names.
+
+    ``keep`` may give back, of the listed stop words, those to keep as
+    content: the ISO lists are long (English lists "area" and "billion").
     """
     stop = stopwords(question_language(question))
+    found = list(tokens(question))
+    listed = [t.term for t in found if t.term in stop and t.term not in _QUESTION_WORDS]
+    kept = keep(listed) if keep and listed else set()
     seen: dict[str, None] = {}
-    for position, token in enumerate(tokens(question)):
+    for position, token in enumerate(found):
         term = token.term
         if term in seen or (len(term) == 1 and not term.isdigit()):
             continue
-        if term in stop and not (position and _is_name(question[token.start : token.end])):
+        if (
+            term in stop
+            and term not in kept
+            and not (position and _is_name(question[token.start : token.end]))
+        ):
             continue
         seen[term] = None
         if len(seen) == MAX_QUERY_TERMS:

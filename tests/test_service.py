@@ -321,3 +321,15 @@ def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
     assert outputs == ["ok"] * 4
     with Archivist(KnowledgeConfig(database_url=url)) as archive:
         assert archive.count_articles() == 0
+
+
+def test_a_stop_listed_word_that_few_passages_use_counts(archive):
+    # The English ISO stop list holds "areas"; in this store it is telling.
+    archive.ingest_text(
+        "Spring floods\n\nEight areas of the delta flooded in April after heavy rain.\n\n"
+        "The ferry kept running all spring, the harbour master said on Friday.\n\n"
+        "Farmers in the north asked the council for help with the repairs."
+    )
+    answer = archive.ask("which areas flooded?")
+    assert "areas" in answer.terms
+    assert answer.excerpts[0].quote.startswith("Eight areas")

@@ -55,6 +55,7 @@ TOPIC_DISCOUNT = 0.3
 NUMBER_WEIGHT = 1.5
 #: A stop-listed word in at most this share of passages counts as content.
 RARE_SHARE = 0.05
+RARE_MIN_PASSAGES = 40
 #: Full-text lookups per question: fuzzy forms per term, and words in all.
 FUZZY_LOOKUPS = 3
 MAX_LOOKUPS = 48
@@ -308,7 +309,10 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     as much as the rarest word, so a question about something never stored
     does not look covered by its one common word."""
     def rare(listed: list[str]) -> set[str]:
-        # A listed word that few passages use is content here ("areas").
+        # A listed word that few passages use is content here ("areas"); a
+        # handful of passages says too little to overrule the list.
+        if total < RARE_MIN_PASSAGES:
+            return set()
         dfs = store.document_frequencies(session, listed)
         return {t for t in listed if len(t) > 3 and 0 < dfs.get(t, 0) <= RARE_SHARE * total}
 

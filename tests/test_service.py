@@ -327,8 +327,10 @@ def test_a_stop_listed_word_that_few_passages_use_counts(archive):
     # The English ISO stop list holds "areas"; in this store it is telling.
     archive.ingest_text(
         "Spring floods\n\nEight areas of the delta flooded in April after heavy rain.\n\n"
-        "The ferry kept running all spring, the harbour master said on Friday.\n\n"
-        "Farmers in the north asked the council for help with the repairs."
+        + "\n\n".join(
+            f"Notice {n}: the ferry kept running on schedule and the harbour stayed open."
+            for n in range(45)
+        )
     )
     answer = archive.ask("which areas flooded?")
     assert "areas" in answer.terms

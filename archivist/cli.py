@@ -106,7 +106,8 @@ class Context:
         if self.collection != GLOBAL_COLLECTION:
             return
         svc = self.service()
-        if svc.count_articles() > 0:
+        # Only a store that never had them: one emptied on purpose stays empty.
+        if svc.examples_loaded or svc.count_articles() > 0:
             return
         outcomes = svc.load_examples()
         stored = sum(1 for o in outcomes if o.result is not None)

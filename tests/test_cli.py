@@ -519,6 +519,16 @@ def test_first_question_on_an_empty_store_loads_the_examples(cli):
     assert "Loaded" not in again.err  # only into an empty store
 
 
+def test_a_store_emptied_on_purpose_stays_empty(cli):
+    cli("ask", "who met Kim and where")
+    for line in cli("list").lines:
+        article = line.split()[0].lstrip("#")
+        assert cli("remove", "--yes", article).code == 0
+    result = cli("ask", "who met Kim and where")
+    assert "Loaded" not in result.err
+    assert result.out.startswith("Nothing relevant is stored")
+
+
 def test_other_collections_are_not_filled_with_examples(cli):
     result = cli("ask", "--collection", "team-notes", "who met Kim and where")
     assert result.code == 0

@@ -239,7 +239,7 @@ class Expander:
         self._size = size
         self._cache: dict[str, tuple[float, Expansion]] = {}
         self._lock = Lock()
-        self._total: tuple[float, int] | None = None
+        self._total: tuple[float, int, frozenset[str]] | None = None
 
     def clear(self) -> None:
         with self._lock:
@@ -250,15 +250,24 @@ class Expander:
         """Passages stored, for inverse document frequencies; counting 100,000
         rows costs milliseconds a question, and a count a minute old weighs
         terms the same."""
+        return self._facts(session)[0]
+
+    def languages(self, session: Session) -> frozenset[str]:
+        """Languages of at least 5% of the stored passages."""
+        return self._facts(session)[1]
+
+    def _facts(self, session: Session) -> tuple[int, frozenset[str]]:
         now = time.monotonic()
         with self._lock:
             cached = self._total
         if cached and now - cached[0] < self._ttl:
-            return cached[1]
-        total = max(store.passage_count(session), 1)
+            return cached[1], cached[2]
+        counts = store.language_counts(session)
+        total = max(sum(counts.values()), 1)
+        languages = frozenset(lang for lang, n in counts.items() if lang and n >= 0.05 * total)
         with self._lock:
-            self._total = (now, total)
-        return total
+            self._total = (now, total, languages)
+        return total, languages
 
     def expand(self, session: Session, term: str) -> Expansion:
         """Stored words matching ``term``, their similarity and frequency."""
@@ -308,6 +317,7 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     """Weighted, expanded terms of ``question``; terms unknown to the store weigh
     as much as the rarest word, so a question about something never stored
     does not look covered by its one common word."""
+
     def rare(listed: list[str]) -> set[str]:
         # A listed word that few passages use is content here ("areas"); a
         # handful of passages says too little to overrule the list.

@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 #: Longest question looked at; the rest is ignored (its first terms count).
 MAX_QUESTION_CHARS = 2000
 MAX_TITLE_CHARS = 300
+#: How much more of the question must match when it names something unknown.
+UNKNOWN_NAME_FLOOR = 1.3
 
 
 class Archivist:
@@ -304,7 +306,11 @@ class Archivist:
                 if scored.passage_id in drafted and scored.body_matches:
                     scored.score += search.quote_bonus(query, drafted[scored.passage_id].quote)
             ranked.sort(key=lambda s: (-s.score, s.passage_id))
-            relevant = _relevant(query, ranked, self.config.min_confidence)
+            # A name no stored text holds means "not stored" only where the
+            # store is written in the question's language: across languages
+            # names are spelled apart (Warsaw, Varșovia).
+            same_language = text.question_language(searched) in self._expander.languages(session)
+            relevant = _relevant(query, ranked, self.config.min_confidence, same_language)
             page = relevant[offset : offset + k]
             missing = [s for s in page if s.passage_id not in drafted]
             drafted.update(self._draft(session, query, index, missing))
@@ -437,18 +443,27 @@ def _megabytes(size: int) -> str:
 
 
 def _relevant(
-    query: search.Query, ranked: list[search.Scored], floor: float
+    query: search.Query, ranked: list[search.Scored], floor: float, same_language: bool
 ) -> list[search.Scored]:
     """Passages worth quoting: enough of the question covered, and not far behind the best.
 
     Across languages half of a question's words have no counterpart, so a
     lower share is enough when the passage text itself holds two of its
-    words, or a name from it.
+    words, or a name from it. But a name in the question that no stored text
+    holds says the question is about something not stored: then the full
+    share is needed, and more.
     """
+    unknown_name = same_language and any(
+        t.term in query.names and not t.expansions for t in query.terms
+    )
+    if unknown_name:
+        floor *= UNKNOWN_NAME_FLOOR
 
     def sure(s: search.Scored) -> bool:
         if s.coverage >= floor:
             return True
+        if unknown_name:
+            return False
         strong = len(s.body_matches) >= 2 or any(
             s.body_matches.get(name, 0.0) >= 0.85 for name in query.names
         )

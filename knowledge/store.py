@@ -99,8 +99,10 @@ def migrate(engine: Engine) -> int:
         try:
             return _migrate_once(engine)
         except (OperationalError, IntegrityError) as exc:
-            if attempt == 2 or "already exists" not in str(exc.orig) and not isinstance(
-                exc, IntegrityError
+            if (
+                attempt == 2
+                or "already exists" not in str(exc.orig)
+                and not isinstance(exc, IntegrityError)
             ):
                 raise StoreError(f"Cannot open the database: {exc.orig}") from exc
             log.info("another process migrated the database first; checking again")
@@ -282,6 +284,14 @@ def document_frequencies(session: Session, words: Sequence[str]) -> dict[str, in
         return {}
     rows = session.execute(select(Term.term, Term.df).where(Term.term.in_(list(words))))
     return {t: df for t, df in rows}
+
+
+def language_counts(session: Session) -> dict[str | None, int]:
+    """Passages per language (None: undetermined), across the store."""
+    rows = session.execute(
+        select(Passage.language, func.count(Passage.id)).group_by(Passage.language)
+    )
+    return {language: n for language, n in rows}
 
 
 def passage_count(session: Session) -> int:

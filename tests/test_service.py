@@ -335,3 +335,12 @@ def test_a_stop_listed_word_that_few_passages_use_counts(archive):
     answer = archive.ask("which areas flooded?")
     assert "areas" in answer.terms
     assert answer.excerpts[0].quote.startswith("Eight areas")
+
+
+def test_a_name_no_stored_text_holds_means_not_stored(stocked):
+    # The library note speaks of tomato seeds in spring, but of no Okonkwo:
+    # quoting it would answer a question about someone else.
+    assert not stocked.ask(
+        "Where did the Okonkwo family plant their tomato seeds last spring?"
+    ).found
+    assert stocked.ask("Where can members plant tomato seeds in spring?").found

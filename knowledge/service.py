@@ -52,6 +52,8 @@ MAX_QUESTION_CHARS = 2000
 MAX_TITLE_CHARS = 300
 #: How much more of the question must match when it names something unknown.
 UNKNOWN_NAME_FLOOR = 1.3
+#: How much less must match when the question's language is not the store's.
+CROSS_LANGUAGE_FLOOR = 0.8
 
 
 class Archivist:
@@ -447,17 +449,22 @@ def _relevant(
 ) -> list[search.Scored]:
     """Passages worth quoting: enough of the question covered, and not far behind the best.
 
-    Across languages half of a question's words have no counterpart, so a
-    lower share is enough when the passage text itself holds two of its
-    words, or a name from it. But a name in the question that no stored text
-    holds says the question is about something not stored: then the full
-    share is needed, and more.
+    ``floor`` is the share of the question's weight that must match. Across
+    languages half of a question's words have no counterpart, so where the
+    store is not written in the question's language the floor is lower, and
+    a lower share still is enough when the passage text itself holds two of
+    the question's words, or a name from it. But a name in the question that
+    no stored text holds, where the store is written in the question's
+    language, says the question is about something not stored: then more
+    than the floor is needed, with no relaxation.
     """
     unknown_name = same_language and any(
         t.term in query.names and not t.expansions for t in query.terms
     )
     if unknown_name:
         floor *= UNKNOWN_NAME_FLOOR
+    elif not same_language:
+        floor *= CROSS_LANGUAGE_FLOOR
 
     def sure(s: search.Scored) -> bool:
         if s.coverage >= floor:

@@ -202,8 +202,9 @@ class Store:
                 conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
             engine.dispose()
             separator = "&" if "?" in database else "?"
-            # public stays on the path so extensions installed there (pg_trgm) resolve.
-            self.url = f"{database}{separator}options=-csearch_path%3D{self.schema},public"
+            # Only the fresh schema: with public on the path too, a store left
+            # there by another run is visible and gets used instead.
+            self.url = f"{database}{separator}options=-csearch_path%3D{self.schema}"
 
     @property
     def backend(self) -> str:

@@ -115,7 +115,10 @@ def _migrate_once(engine: Engine) -> int:
             # Two processes starting at once must not both migrate.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
         current = 0
-        if inspect(connection).has_table("schema_version"):
+        # Look where CREATE TABLE would put it: on PostgreSQL another schema
+        # on the search path may hold a store of its own.
+        schema = connection.dialect.default_schema_name
+        if inspect(connection).has_table("schema_version", schema=schema):
             current = connection.execute(
                 select(func.coalesce(func.max(SchemaVersion.version), 0))
             ).scalar_one()

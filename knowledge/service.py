@@ -32,7 +32,7 @@ from knowledge.errors import (
     TooLarge,
 )
 from knowledge.models import Article, Passage
-from knowledge.passages import split_passages
+from knowledge.passages import split_passages, split_sentences
 from knowledge.types import (
     Answer,
     ArticleDetail,
@@ -306,7 +306,10 @@ class Archivist:
             drafted = self._draft(session, query, index, ranked[: search.RERANK])
             for scored in ranked[: search.RERANK]:
                 if scored.passage_id in drafted and scored.body_matches:
-                    scored.score += search.quote_bonus(query, drafted[scored.passage_id].quote)
+                    excerpt = drafted[scored.passage_id]
+                    # Full weight where the kind stands beside a matched word.
+                    scored.score += 0.5 * search.quote_bonus(query, excerpt.quote)
+                    scored.score += 0.5 * search.quote_bonus(query, _matched_sentences(excerpt))
             ranked.sort(key=lambda s: (-s.score, s.passage_id))
             # A name no stored text holds means "not stored" only where the
             # store is written in the question's language: across languages
@@ -442,6 +445,18 @@ class Archivist:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
+
+
+def _matched_sentences(excerpt: Excerpt) -> str:
+    """The sentences of a quote that hold a matched word: the place a "where"
+    question asks for should stand beside what it asks about."""
+    quote = excerpt.quote
+    kept = [
+        quote[start:end]
+        for start, end in split_sentences(quote)
+        if any(start <= span.start < end for span in excerpt.highlights)
+    ]
+    return " ".join(kept)
 
 
 def _relevant(

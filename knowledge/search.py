@@ -59,8 +59,7 @@ RARE_MIN_PASSAGES = 40
 #: Full-text lookups per question: fuzzy forms per term, and words in all.
 FUZZY_LOOKUPS = 3
 MAX_LOOKUPS = 48
-#: Postings the looked-up words may hold in all, past the first MIN_LOOKUPS words.
-POSTING_BUDGET = 5_000
+#: Words always looked up, whatever the backend's postings budget.
 MIN_LOOKUPS = 3
 
 
@@ -338,7 +337,7 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
     return Query(question, tuple(built), asked_kinds(question), text.names(question))
 
 
-def candidate_words(query: Query) -> list[str]:
+def candidate_words(query: Query, budget: int) -> list[str]:
     """The stored words to look up in the full-text index, most telling first.
 
     Every posting costs time, so each term brings its surest forms and a few
@@ -359,7 +358,7 @@ def candidate_words(query: Query) -> list[str]:
     for word in sorted(value, key=lambda w: -value[w]):
         if len(chosen) == MAX_LOOKUPS:
             break
-        if chosen and spent + postings[word] > POSTING_BUDGET and len(chosen) >= MIN_LOOKUPS:
+        if chosen and spent + postings[word] > budget and len(chosen) >= MIN_LOOKUPS:
             continue
         chosen.append(word)
         spent += postings[word]
@@ -374,7 +373,7 @@ def rank(
     limit: int = CANDIDATES,
 ) -> list[Scored]:
     """Candidate passages of ``collections`` scored for ``query``, best first."""
-    words = candidate_words(query)
+    words = candidate_words(query, backend.posting_budget)
     if not words:
         return []
     rows = backend.candidates(session, words, collections, limit)

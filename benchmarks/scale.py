@@ -3,7 +3,8 @@
 retrieval.py measures recall in a store of 250 passages, where no bound on a
 question's work ever binds. Here the same XQuAD articles are stored after N
 distractor passages, made as speed.py makes its corpus (real XQuAD sentences,
-recombined and perturbed) but without any sentence that holds a gold answer,
+recombined and perturbed) in the articles' language, but without any
+sentence that holds a gold answer,
 so a hit can only come from the real paragraph. The distractors share the
 real articles' topics and words: they are hard negatives, and the postings
 budget and candidate limits do bind.
@@ -29,14 +30,20 @@ xquad.use_repo_checkout()
 from knowledge import Archivist, Document, KnowledgeConfig  # noqa: E402
 
 
-def distractor_pools(answers: set[str]) -> speed.Pools:
-    """speed.py's pools without any sentence that holds a gold answer."""
+def distractor_pools(language: str, answers: set[str]) -> speed.Pools:
+    """speed.py's pools in one language, without any sentence holding a gold answer.
+
+    One language: for English questions over Romanian articles, English
+    distractors would be near-translations of the very articles asked about,
+    a store no archive holds.
+    """
     pools = speed.load_pools()
-    sentences = {
-        language: tuple(s for s in found if not any(a in s for a in answers))
-        for language, found in pools.sentences.items()
-    }
-    return speed.Pools(sentences, pools.names)
+    sentences = tuple(s for s in pools.sentences[language] if not any(a in s for a in answers))
+    names = pools.names[language]
+    return speed.Pools(
+        {other: sentences for other in xquad.LANGUAGES},
+        {other: names for other in xquad.LANGUAGES},
+    )
 
 
 def measure(setting: str, distractors: int, seed: int) -> str:
@@ -45,7 +52,7 @@ def measure(setting: str, distractors: int, seed: int) -> str:
     questions = xquad.load(question_language).questions
     gold = {q.id: q.answers for q in passages.questions}
     answers = {a for q in passages.questions for a in q.answers if len(a) >= 3}
-    pools = distractor_pools(answers)
+    pools = distractor_pools(passage_language, answers)
     rng = random.Random(seed)
     with tempfile.TemporaryDirectory() as tmp:
         config = KnowledgeConfig(database_url=f"sqlite:///{Path(tmp) / 'store.db'}")

@@ -297,10 +297,6 @@ def language_counts(session: Session) -> dict[str | None, int]:
     return {language: n for language, n in rows}
 
 
-def passage_count(session: Session) -> int:
-    return session.execute(select(func.count(Passage.id))).scalar_one()
-
-
 def load_passages(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passage, Article]]:
     """Passages with their articles (text included), by passage id."""
     if not ids:

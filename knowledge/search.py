@@ -197,9 +197,10 @@ def similarity(term: str, word: str) -> float:
         if shared >= 5 and shared >= min(len(term_key), len(word_key)) - 1:
             best = COGNATE_SIMILARITY
     shortest = min(len(term), len(word))
-    if shortest >= 4:
+    if shortest >= 4 and term[0] == word[0]:
         # Short words differ in few letters and mean different things
-        # (start, state): they must be closer to count.
+        # (start, state): they must be closer to count. Spelling variants
+        # keep their first letter; heating and eating are different words.
         close = Indel.normalized_similarity(term, word)
         if shortest >= 7 or close >= 0.85:
             best = max(best, close * 0.95)

@@ -157,6 +157,8 @@ class Query:
     #: Terms that are names in the question ("Kuechly"): a passage naming them
     #: is on topic even when the question's other words find no counterpart.
     names: frozenset[str] = frozenset()
+    #: The language the question is written in, of text.LANGUAGES.
+    language: str = "en"
 
     @property
     def total_weight(self) -> float:
@@ -327,7 +329,8 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
         return {t for t in listed if len(t) > 3 and 0 < dfs.get(t, 0) <= RARE_SHARE * total}
 
     built = []
-    for term in text.query_terms(question, keep=rare):
+    language = text.question_language(question)
+    for term in text.query_terms(question, keep=rare, language=language):
         expansion = expander.expand(session, term)
         df = expansion.df
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
@@ -335,7 +338,7 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
             # A number in a question is as precise as a name.
             idf *= NUMBER_WEIGHT
         built.append(QueryTerm(term, idf, expansion.words, expansion.frequencies))
-    return Query(question, tuple(built), asked_kinds(question), text.names(question))
+    return Query(question, tuple(built), asked_kinds(question), text.names(question), language)
 
 
 def candidate_words(query: Query, budget: int) -> list[str]:

@@ -286,18 +286,18 @@ class Archivist:
         if not question:
             raise InvalidQuery("Ask a question: for example “who met Kim and where?”")
         searched = question[:MAX_QUESTION_CHARS]
-        if not text.query_terms(searched):
-            if not text.terms(searched):
-                raise InvalidQuery("Your question has no words to search for.")
-            raise InvalidQuery(
-                "Your question has only common words; add a name, place or topic to search for."
-            )
+        if not text.terms(searched):
+            raise InvalidQuery("Your question has no words to search for.")
         k = max(1, min(k or self.config.top_k, 25))
         offset = max(0, offset)
         names = self._collections(collections)
         with self._session() as session:
             total = self._expander.passage_count(session)
             query = search.build_query(session, self._expander, searched, total)
+            if not query.terms:
+                raise InvalidQuery(
+                    "Your question has only common words; add a name, place or topic to search for."
+                )
             ranked = search.rank(session, self._fulltext, query, names)
             index = query.word_index()
             # Draw the quotes of the best candidates first: a passage whose
@@ -314,7 +314,7 @@ class Archivist:
             # A name no stored text holds means "not stored" only where the
             # store is written in the question's language: across languages
             # names are spelled apart (Warsaw, Varșovia).
-            same_language = text.question_language(searched) in self._expander.languages(session)
+            same_language = query.language in self._expander.languages(session)
             relevant = _relevant(query, ranked, self.config.min_confidence, same_language)
             page = relevant[offset : offset + k]
             missing = [s for s in page if s.passage_id not in drafted]
@@ -354,10 +354,8 @@ class Archivist:
     ) -> ArticleDetail:
         with self._session() as session:
             article = self._find(session, article_id, collections)
-            first = session.scalars(
-                select(Passage).where(Passage.article_id == article.id).order_by(Passage.ordinal)
-            ).first()
-            opening = article.text[first.start : first.end] if first else ""
+            first = store.passages_of(session, article.id, limit=1)
+            opening = article.text[first[0].start : first[0].end] if first else ""
             return ArticleDetail(_summary(article), opening, len(article.text))
 
     def article_text(self, article_id: int, *, collections: Iterable[str] | None = None) -> str:

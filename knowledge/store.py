@@ -262,10 +262,14 @@ def count_articles(session: Session, collections: Sequence[str]) -> int:
     ).scalar_one()
 
 
-def passages_of(session: Session, article_id: int) -> list[Passage]:
+def passages_of(session: Session, article_id: int, limit: int | None = None) -> list[Passage]:
+    """An article's passages in order, the first ``limit`` of them if given."""
     return list(
         session.scalars(
-            select(Passage).where(Passage.article_id == article_id).order_by(Passage.ordinal)
+            select(Passage)
+            .where(Passage.article_id == article_id)
+            .order_by(Passage.ordinal)
+            .limit(limit)
         )
     )
 

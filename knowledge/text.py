@@ -170,7 +170,11 @@ def variants(term: str) -> frozenset[str]:
     return frozenset(form for form in forms if len(form) >= 3)
 
 
-def query_terms(question: str, keep: Callable[[list[str]], set[str]] | None = None) -> list[str]:
+def query_terms(
+    question: str,
+    keep: Callable[[list[str]], set[str]] | None = None,
+    language: str | None = None,
+) -> list[str]:
     """The distinct weighted terms of a question, in order, at most MAX_QUERY_TERMS.
 
     Stop words of the question's language are dropped, except capitalised
@@ -180,7 +184,7 @@ def query_terms(question: str, keep: Callable[[list[str]], set[str]] | None = No
     ``keep`` may give back, of the listed stop words, those to keep as
     content: the ISO lists are long (English lists "area" and "billion").
     """
-    stop = stopwords(question_language(question))
+    stop = stopwords(language or question_language(question))
     found = list(tokens(question))
     listed = [t.term for t in found if t.term in stop and t.term not in _QUESTION_WORDS]
     kept = keep(listed) if keep and listed else set()

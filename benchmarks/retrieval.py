@@ -272,17 +272,6 @@ def run_setting(
 # ---------------------------------------------------------------- figures
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    """Linear-interpolated percentile, ``p`` in [0, 100]."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * p / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def rank_metrics(ranks: Sequence[int | None], k: int) -> dict[str, float]:
     n = len(ranks) or 1
     metrics = {
@@ -301,11 +290,11 @@ def summarise(run: SettingRun, k: int) -> dict[str, dict[str, float]]:
     archivist = {f"passage{m}": v for m, v in rank_metrics([x.passage_rank for x in o], k).items()}
     archivist |= {f"quote{m}": v for m, v in rank_metrics([x.quote_rank for x in o], k).items()}
     archivist["answered"] = sum(x.found for x in o) / n
-    archivist["p50_ms"] = percentile([x.latency_ms for x in o], 50)
-    archivist["p95_ms"] = percentile([x.latency_ms for x in o], 95)
+    archivist["p50_ms"] = xquad.percentile([x.latency_ms for x in o], 50)
+    archivist["p95_ms"] = xquad.percentile([x.latency_ms for x in o], 95)
     bm25 = {f"passage{m}": v for m, v in rank_metrics([x.bm25_rank for x in o], k).items()}
-    bm25["p50_ms"] = percentile([x.bm25_ms for x in o], 50)
-    bm25["p95_ms"] = percentile([x.bm25_ms for x in o], 95)
+    bm25["p50_ms"] = xquad.percentile([x.bm25_ms for x in o], 50)
+    bm25["p95_ms"] = xquad.percentile([x.bm25_ms for x in o], 95)
     return {"archivist": archivist, "bm25": bm25}
 
 

@@ -80,9 +80,8 @@ def measure(setting: str, distractors: int, seed: int) -> str:
                 p5 += any(g in e.passage for e in answer.excerpts for g in wanted)
                 q5 += any(g in e.quote for e in answer.excerpts for g in wanted)
     n = len(questions)
-    latencies.sort()
-    p50 = latencies[n // 2] * 1000
-    p95 = latencies[int(n * 0.95)] * 1000
+    p50 = xquad.percentile(latencies, 50) * 1000
+    p95 = xquad.percentile(latencies, 95) * 1000
     return (
         f"{setting:7}  {stored:>11,}  {p5 / n:>6.3f}  {q5 / n:>6.3f}  {answered / n:>8.3f}"
         f"  {p50:>6.1f}  {p95:>6.1f}   (distractors ingested in {ingest_s:.0f} s)"

@@ -172,17 +172,6 @@ def current_rss_mb() -> float:
     return float("nan")
 
 
-def percentile(values: Sequence[float], p: float) -> float:
-    """Linear-interpolated percentile, ``p`` in [0, 100]."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * p / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 class Store:
     """A fresh store for one size: a SQLite file in a temp dir, or a new PostgreSQL schema."""
 
@@ -328,9 +317,9 @@ def measure(
         store_mb=store_mb,
         queries=len(latencies),
         answered=answered / len(latencies) if latencies else float("nan"),
-        p50_ms=percentile(latencies, 50),
-        p95_ms=percentile(latencies, 95),
-        p99_ms=percentile(latencies, 99),
+        p50_ms=xquad.percentile(latencies, 50),
+        p95_ms=xquad.percentile(latencies, 95),
+        p99_ms=xquad.percentile(latencies, 99),
         mean_ms=total_s * 1000 / len(latencies) if latencies else float("nan"),
         max_ms=max(latencies, default=float("nan")),
         questions_per_s=len(latencies) / total_s if total_s else float("nan"),

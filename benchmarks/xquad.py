@@ -4,8 +4,9 @@ XQuAD (github.com/deepmind/xquad, DeepMind, Artetxe et al. 2019, CC BY-SA 4.0)
 ships one SQuAD v1.1 JSON file per language; the files are parallel: same
 titles, same paragraph order, same question ids.
 
-Also the two facts about the checkout both benchmarks need: how to import the
-engine from it without installing, and which commit the figures belong to.
+Also what every benchmark script needs besides: how to import the engine from
+the checkout without installing, which commit the figures belong to, and how
+latencies are summed up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -101,3 +103,14 @@ def load(language: str, data_dir: Path = DATA_DIR) -> XQuAD:
                 questions.append(Question(qa["id"], qa["question"], answers, title, index))
         articles.append(Article(title, tuple(paragraphs)))
     return XQuAD(language, tuple(articles), tuple(questions))
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Linear-interpolated percentile, ``p`` in [0, 100]."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * p / 100
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -9,6 +9,7 @@ Usage (``archivist COMMAND --help`` for each)::
     archivist show ID
     archivist remove ID [--yes]
     archivist stats
+    archivist embed                     make the vectors semantic search needs (resumable)
     archivist chat                      an interactive console, question after question
     archivist run                       start the Discord bot
 
@@ -179,11 +180,17 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) ->
         help=f"collection to work in (default: ARCHIVIST_COLLECTION or {GLOBAL_COLLECTION!r})",
     )
     group.add_argument(
-        "-v", "--verbose", action="store_true", default=default(False),
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
         help="show debug logs and tracebacks",
     )
     group.add_argument(
-        "-q", "--quiet", action="store_true", default=default(False),
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
         help="show only errors on stderr",
     )
 
@@ -207,7 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, summary: str, description: str | None = None):
         sub = commands.add_parser(
-            name, help=summary, description=description or summary,
+            name,
+            help=summary,
+            description=description or summary,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_global_options(sub, on_command=True)
@@ -225,6 +234,11 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--title", help="title for a single text file or stdin")
     ingest.add_argument("--date", type=_iso_date, help="date (2025-07-12) for a single text")
     ingest.add_argument("--author", help="author for a single text file or stdin")
+    ingest.add_argument(
+        "--no-embed",
+        action="store_true",
+        help="store only; leave the vectors for semantic search to `archivist embed` or the bot",
+    )
 
     ask = command(
         "ask",
@@ -234,16 +248,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="*", metavar="QUESTION")
     ask.add_argument(
-        "-k", type=_bounded_int(1, MAX_K), metavar="N",
+        "-k",
+        type=_bounded_int(1, MAX_K),
+        metavar="N",
         help="excerpts per answer (default: ARCHIVIST_TOP_K, 3)",
     )
     ask.add_argument(
-        "--page", type=_bounded_int(1, 10_000), default=1, metavar="P",
+        "--page",
+        type=_bounded_int(1, 10_000),
+        default=1,
+        metavar="P",
         help="show the P-th page of excerpts",
     )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (schema 1)")
     ask.add_argument(
-        "--batch", action="store_true",
+        "--batch",
+        action="store_true",
         help="questions from stdin, one per line; answers as JSON Lines",
     )
 
@@ -259,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
 
     command("stats", "count articles, passages and languages")
+    command(
+        "embed",
+        "make the vectors semantic search needs, for passages that have none",
+        "Embed every stored passage that has no vectors yet (after an upgrade, an\n"
+        "ingest with --no-embed, or a model change). Progress is saved as it goes:\n"
+        "Ctrl-C stops it, and running it again carries on.",
+    )
     command(
         "chat",
         "ask question after question in an interactive console",
@@ -304,7 +331,59 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
         n = skipped["files"]
         other = "other file" if n == 1 else "other files"
         ctx.note(f"{n} {other} in folders skipped (only {SUPPORTED_LIST} are read there)")
+    if counts["stored"] and not args.no_embed:
+        _embed_pending(ctx, "embedding")
     return 1 if counts["refused"] else 0
+
+
+def _embed_pending(ctx: Context, label: str) -> tuple[int, int, float]:
+    """Embed what waits for vectors, with a progress bar on a terminal.
+
+    Every batch is committed as it is done, so an interruption loses at most one;
+    ``KeyboardInterrupt`` is raised as ``EmbeddingInterrupted`` with the counts.
+    Returns (embedded, waiting, seconds).
+    """
+    from archivist.progress import Progress
+
+    svc = ctx.service()
+    waiting = svc.pending_embeddings() if svc.semantic.enabled else 0
+    if not waiting:
+        return 0, 0, 0.0
+    progress = Progress(label, waiting, enabled=None if not ctx.quiet else False)
+    try:
+        while done := svc.embed_pending():
+            progress.advance(done)
+    except KeyboardInterrupt:
+        raise EmbeddingInterrupted(progress.done, waiting) from None
+    finally:
+        progress.close()
+    return progress.done, waiting, progress.elapsed
+
+
+class EmbeddingInterrupted(KeyboardInterrupt):
+    def __init__(self, done: int, waiting: int) -> None:
+        super().__init__()
+        self.done, self.waiting = done, waiting
+
+    def __str__(self) -> str:
+        return (
+            f"stopped: {self.done:,} of {self.waiting:,} passages embedded and saved; "
+            "run `archivist embed` to carry on"
+        )
+
+
+def cmd_embed(ctx: Context, args: argparse.Namespace) -> int:
+    svc = ctx.service()
+    if not svc.semantic.enabled:
+        print(f"Semantic search is off: {svc.semantic.reason}. Nothing to embed.")
+        return 0
+    done, waiting, seconds = _embed_pending(ctx, "embedding")
+    if not waiting:
+        print("Every stored passage has vectors already.")
+    else:
+        rate = done / seconds if seconds > 0 else 0.0
+        print(f"Embedded {done:,} passages in {seconds:.1f} s ({rate:.1f}/s).")
+    return 0
 
 
 def _refused_line(source: str, message: str) -> str:
@@ -391,7 +470,10 @@ def _ingest_bytes_with_meta(ctx: Context, name: str, data: bytes, meta: dict) ->
 
     result = ctx.service().ingest_text(
         decode_text(data, name=name),
-        source_ref=name, collection=ctx.collection, added_by=ctx.added_by, **meta,
+        source_ref=name,
+        collection=ctx.collection,
+        added_by=ctx.added_by,
+        **meta,
     )
     return IngestOutcome(name, result)
 
@@ -524,6 +606,7 @@ COMMANDS = {
     "show": cmd_show,
     "remove": cmd_remove,
     "stats": cmd_stats,
+    "embed": cmd_embed,
     "chat": cmd_chat,
     "run": cmd_run,
 }
@@ -611,6 +694,9 @@ def main(argv: list[str] | None = None) -> int:
     except KnowledgeError as exc:
         _error(str(exc))
         return 1
+    except EmbeddingInterrupted as exc:
+        _error(str(exc))
+        return 130
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130

@@ -230,9 +230,18 @@ def stats_text(stats: Stats) -> str:
         ("characters", f"{stats.characters:,}"),
         ("languages", counts(stats.languages) + (" (passages)" if stats.languages else "")),
         ("collections", counts(stats.collections) + (" (articles)" if stats.collections else "")),
+        ("semantic", _semantic(stats)),
         ("database", safe_url(stats.database)),
     ]
     return "\n".join(f"{name + ':':<13}{value}" for name, value in rows if value)
+
+
+def _semantic(stats: Stats) -> str:
+    if not stats.semantic:
+        return f"off: {stats.semantic_reason}"
+    waiting = stats.passages - stats.embedded
+    done = f"on, {stats.embedded:,} of {stats.passages:,} passages have vectors"
+    return done + (f" (`archivist embed` does the other {waiting:,})" if waiting > 0 else "")
 
 
 def safe_url(url: str) -> str:

@@ -92,6 +92,13 @@ def _confidence(value: str) -> float:
     return number
 
 
+def _semantic(value: str) -> str:
+    mode = value.strip().lower()
+    if mode not in {"auto", "on", "off"}:
+        raise ValueError("expected auto, on or off")
+    return mode
+
+
 # key -> (section, field, parser)
 _KEYS: dict[str, tuple[str, str, object]] = {
     "DATABASE_URL": ("knowledge", "database_url", str),
@@ -105,6 +112,7 @@ _KEYS: dict[str, tuple[str, str, object]] = {
     "ARCHIVIST_USER_AGENT": ("knowledge", "user_agent", str),
     "ARCHIVIST_TOP_K": ("knowledge", "top_k", _positive(int)),
     "ARCHIVIST_MIN_CONFIDENCE": ("knowledge", "min_confidence", _confidence),
+    "ARCHIVIST_SEMANTIC": ("knowledge", "semantic", _semantic),
     "DISCORD_TOKEN": ("bot", "token", str),
     "ARCHIVIST_PREFIX": ("bot", "command_prefix", str),
     "ARCHIVIST_EDITOR_ROLE": ("bot", "editor_role", str),

@@ -20,7 +20,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(__file__).resolve().parent / "data" / "xquad"
+#: The other XQuAD languages, read from the shared data beside the checkout.
+SHARED_DIR = ROOT.parent / "shared" / "data" / "xquad"
 LANGUAGES = ("en", "ro")
+OTHER_LANGUAGES = ("ru", "tr", "vi", "el", "zh", "ar", "hi", "th")
 
 
 def use_repo_checkout() -> None:
@@ -87,8 +90,11 @@ class XQuAD:
         raise KeyError(question.title)
 
 
-def load(language: str, data_dir: Path = DATA_DIR) -> XQuAD:
-    """Read ``xquad.<language>.json`` from the bundled data."""
+def load(language: str, data_dir: Path | None = None) -> XQuAD:
+    """Read ``xquad.<language>.json``: English and Romanian from the bundled
+    data, the other languages from ``../shared/data/xquad``."""
+    if data_dir is None:
+        data_dir = DATA_DIR if language in LANGUAGES else SHARED_DIR
     path = data_dir / f"xquad.{language}.json"
     raw = json.loads(path.read_text(encoding="utf-8"))
     articles: list[Article] = []

@@ -87,6 +87,8 @@ class ArchivistBot(commands.Bot):
         self.settings = settings
         self.service = service
         self.stopping = False
+        #: Embeds newly stored passages in the background (None: semantic search off).
+        self.embedding = None
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -96,7 +98,16 @@ class ArchivistBot(commands.Bot):
     async def setup_hook(self) -> None:
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.embedding = self.service.embedding_worker()
+        if self.embedding is not None:
+            self.embedding.start()
         await self._sync_commands()
+
+    async def close(self) -> None:
+        if self.embedding is not None:
+            # The batch in progress finishes and is stored; the rest waits in the store.
+            await asyncio.to_thread(self.embedding.stop)
+        await super().close()
 
     async def _sync_commands(self) -> None:
         dev_guild = self.settings.bot.dev_guild_id

@@ -474,7 +474,24 @@ def render_stats(stats: Stats) -> discord.Embed:
             value=clip(value, EMBED_FIELD_VALUE_LIMIT),
             inline=False,
         )
+    embed.add_field(
+        name="Semantic search",
+        value=clip(escape_plain(semantic_line(stats)), EMBED_FIELD_VALUE_LIMIT),
+        inline=False,
+    )
     return embed
+
+
+def semantic_line(stats: Stats) -> str:
+    """Whether answers use meaning as well as words, and how far embedding has got."""
+    if not stats.semantic:
+        return f"off: {stats.semantic_reason}"
+    if stats.embedded >= stats.passages:
+        return f"on, all {stats.passages:,} passages have vectors"
+    return (
+        f"on, {stats.embedded:,} of {stats.passages:,} passages have vectors "
+        "(the rest are embedded in the background; words still find them)"
+    )
 
 
 def pages_for(total: int, per_page: int = ARTICLES_PER_PAGE) -> int:

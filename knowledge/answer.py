@@ -37,7 +37,14 @@ def excerpt(
     scored: Scored,
     passage: Passage,
     article: Article,
+    *,
+    meaning: dict[tuple[int, int], float] | None = None,
 ) -> Excerpt:
+    """The quote of one passage for the question.
+
+    ``meaning`` gives sentences (by their offsets) their closeness to the
+    question's meaning, 0..1, where semantic search runs.
+    """
     body = article.text
     sentences = split_sentences(body, passage.start, passage.end) or [(passage.start, passage.end)]
     # The passage is tokenised once: its matched words serve both choosing
@@ -48,7 +55,8 @@ def excerpt(
         if token.term in index
     ]
     matches = [_sentence_matches(hits, s, e) for s, e in sentences]
-    first, last = _choose(query, body, sentences, matches)
+    closeness = [(meaning or {}).get(bounds, 0.0) for bounds in sentences]
+    first, last = _choose(query, body, sentences, matches, closeness)
     start, end = sentences[first][0], sentences[last][1]
     if end - start > MAX_QUOTE * 1.5:
         start, end = _window(body, start, end, index)
@@ -89,13 +97,16 @@ def _choose(
     body: str,
     sentences: list[tuple[int, int]],
     matches: list[dict[int, float]],
+    closeness: list[float],
 ) -> tuple[int, int]:
     """First and last sentence of the quote: the run of one or two sentences
     (three when short) that matches the question best, then widened.
 
     Scoring runs rather than single sentences lets a weak match next to the
     asked kind of answer ("when" -> a year) win over a slightly better match
-    without it. A lone sentence takes in a neighbour, the next one unless the
+    without it; where semantic search runs, the sentence closest to the
+    question's meaning counts as much as all of its words. A lone sentence takes
+    in a neighbour, the next one unless the
     previous adds more: answers tend to follow the sentence that names the topic.
     """
 
@@ -115,9 +126,10 @@ def _choose(
         for n in range(a, b + 1):
             for i, v in matches[n].items():
                 covered[i] = max(v, covered.get(i, 0.0))
+        meaning = max(closeness[a : b + 1]) * query.total_weight
         if not covered:
-            return 0.0
-        value = sum(query.terms[i].weight * v for i, v in covered.items())
+            return meaning
+        value = meaning + sum(query.terms[i].weight * v for i, v in covered.items())
         if query.kinds:
             found = set().union(*(held(n) for n in range(a, b + 1)))
             value += search.QUOTE_KIND_BONUS * query.total_weight * len(found) / len(query.kinds)

@@ -31,3 +31,8 @@ class KnowledgeConfig:
     top_k: int = 3
     #: Below this share of the question's weight matched, say nothing relevant is stored.
     min_confidence: float = 0.25
+    #: Semantic search: "auto" (where the model can run), "on" (required) or "off".
+    semantic: str = "auto"
+    #: Which evidence ranks passages: "fused" (lexical and semantic, the default),
+    #: or one alone, "lexical" or "semantic", to measure each in the benchmarks.
+    retrieval: str = "fused"

@@ -13,7 +13,8 @@ Every one carries a message fit to show a user as is, on one line::
     │   ├── Unreachable         DNS failure, refused connection, timeout
     │   └── HTTPStatusError     the server answered with an error status (404, 500 ...)
     ├── NotFound                no article with that id in the caller's collections
-    └── StoreError              the database refused or is unreachable / unmigrated
+    ├── StoreError              the database refused or is unreachable / unmigrated
+    └── SemanticUnavailable     semantic search was required (ARCHIVIST_SEMANTIC=on) but cannot run
 """
 
 from __future__ import annotations
@@ -76,3 +77,7 @@ class NotFound(KnowledgeError):
 
 class StoreError(KnowledgeError):
     """The database failed."""
+
+
+class SemanticUnavailable(KnowledgeError):
+    """Semantic search was required but cannot run on this machine."""

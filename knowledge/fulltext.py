@@ -159,9 +159,7 @@ class PostgresTSVector:
             "setweight(to_tsvector('simple', body_terms), 'A') || "
             "setweight(to_tsvector('simple', context_terms), 'B')) STORED"
         )
-        connection.exec_driver_sql(
-            "CREATE INDEX ix_passages_search ON passages USING gin (search)"
-        )
+        connection.exec_driver_sql("CREATE INDEX ix_passages_search ON passages USING gin (search)")
 
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int

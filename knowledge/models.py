@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -106,3 +106,29 @@ class Meta(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+class PassageVector(Base):
+    """A passage's vectors for semantic search, made after it is stored.
+
+    Each sentence has an int8 vector with its own scale (as good as float32
+    for cosines here, a quarter of the size); the passage has the normalised
+    mean of its sentences, the first-pass summary. A row's absence means the
+    passage waits to be embedded. Rows go with their passage (cascade).
+    """
+
+    __tablename__ = "passage_vectors"
+
+    passage_id: Mapped[int] = mapped_column(
+        ForeignKey("passages.id", ondelete="CASCADE"), primary_key=True
+    )
+    #: Copied from the passage so the in-memory index filters without a join.
+    collection: Mapped[str] = mapped_column(String(100), index=True)
+    #: int8 summary vector and its scale.
+    summary: Mapped[bytes] = mapped_column(LargeBinary)
+    summary_scale: Mapped[float]
+    #: int8 sentence vectors (rows of the model's dimension), float32 scales,
+    #: and int32 (start, end) pairs: each sentence's offsets in the article text.
+    sentences: Mapped[bytes] = mapped_column(LargeBinary)
+    scales: Mapped[bytes] = mapped_column(LargeBinary)
+    bounds: Mapped[bytes] = mapped_column(LargeBinary)

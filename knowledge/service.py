@@ -12,7 +12,6 @@ import json
 import logging
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -21,7 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import answer, fulltext, search, sources, store, text
+from knowledge import embedding, fulltext, ranking, search, semantic, sources, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
@@ -32,13 +31,12 @@ from knowledge.errors import (
     TooLarge,
 )
 from knowledge.models import Article, Passage
-from knowledge.passages import split_passages, split_sentences
+from knowledge.passages import split_passages
 from knowledge.types import (
     Answer,
     ArticleDetail,
     ArticleSummary,
     Document,
-    Excerpt,
     Ingested,
     IngestOutcome,
     Stats,
@@ -50,10 +48,6 @@ log = logging.getLogger(__name__)
 #: Longest question looked at; the rest is ignored (its first terms count).
 MAX_QUESTION_CHARS = 2000
 MAX_TITLE_CHARS = 300
-#: How much more of the question must match when it names something unknown.
-UNKNOWN_NAME_FLOOR = 1.3
-#: How much less must match when the question's language is not the store's.
-CROSS_LANGUAGE_FLOOR = 0.8
 
 
 class Archivist:
@@ -63,13 +57,36 @@ class Archivist:
         StoreError: the database cannot be opened or migrated.
     """
 
-    def __init__(self, config: KnowledgeConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: KnowledgeConfig | None = None,
+        *,
+        embedder: embedding.Embedder | None = None,
+    ) -> None:
         self.config = config or KnowledgeConfig()
+        if embedder is not None:
+            self.semantic = embedding.SemanticStatus(True, embedder.name)
+        else:
+            self.semantic = embedding.semantic_status(self.config.semantic)
+            if self.semantic.enabled:
+                embedder = embedding.shared_embedder()
         self._engine = store.open_engine(self.config.database_url)
         store.migrate(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._fulltext = fulltext.for_dialect(self._engine.dialect.name)
         self._expander = search.Expander()
+        self._embedder = embedder
+        self._vectors = semantic.VectorIndex() if embedder is not None else None
+        self._searcher = ranking.Searcher(
+            fulltext.for_dialect(self._engine.dialect.name),
+            self._expander,
+            embedder,
+            self._vectors,
+            self.config.retrieval,
+        )
+        if embedder is not None:
+            self._check_model(embedder.name)
+        else:
+            log.info("semantic search is off: %s", self.semantic.reason)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -289,48 +306,67 @@ class Archivist:
         if not text.terms(searched):
             raise InvalidQuery("Your question has no words to search for.")
         k = max(1, min(k or self.config.top_k, 25))
-        offset = max(0, offset)
-        names = self._collections(collections)
         with self._session() as session:
-            total = self._expander.passage_count(session)
-            query = search.build_query(session, self._expander, searched, total)
-            if not query.terms:
-                raise InvalidQuery(
-                    "Your question has only common words; add a name, place or topic to search for."
-                )
-            ranked = search.rank(session, self._fulltext, query, names)
-            index = query.word_index()
-            # Draw the quotes of the best candidates first: a passage whose
-            # quote holds the kind of answer asked for ("where" -> a place)
-            # moves up, so ranking and quoting agree.
-            drafted = self._draft(session, query, index, ranked[: search.RERANK])
-            for scored in ranked[: search.RERANK]:
-                if scored.passage_id in drafted and scored.body_matches:
-                    excerpt = drafted[scored.passage_id]
-                    # Full weight where the kind stands beside a matched word.
-                    scored.score += 0.5 * search.quote_bonus(query, excerpt.quote)
-                    scored.score += 0.5 * search.quote_bonus(query, _matched_sentences(excerpt))
-            ranked.sort(key=lambda s: (-s.score, s.passage_id))
-            # A name no stored text holds means "not stored" only where the
-            # store is written in the question's language: across languages
-            # names are spelled apart (Warsaw, Varșovia).
-            same_language = query.language in self._expander.languages(session)
-            relevant = _relevant(query, ranked, self.config.min_confidence, same_language)
-            page = relevant[offset : offset + k]
-            missing = [s for s in page if s.passage_id not in drafted]
-            drafted.update(self._draft(session, query, index, missing))
-            excerpts = tuple(
-                replace(drafted[s.passage_id], score=round(s.score, 4))
-                for s in page
-                if s.passage_id in drafted
+            ranked = ranking.answer_question(
+                session,
+                self._searcher,
+                searched,
+                self._collections(collections),
+                k=k,
+                offset=max(0, offset),
+                min_confidence=self.config.min_confidence,
             )
         return Answer(
             question=question,
-            excerpts=excerpts,
-            terms=tuple(t.term for t in query.terms if t.expansions),
-            total=len(relevant),
-            offset=offset,
+            excerpts=ranked.excerpts,
+            terms=ranked.terms,
+            total=ranked.total,
+            offset=max(0, offset),
         )
+
+    # --- semantic search ---------------------------------------------------------
+
+    def _check_model(self, name: str) -> None:
+        """Vectors made by another model (or build) are not comparable: forget
+        them, and let the background embedding make them again."""
+        with self._session() as session, session.begin():
+            recorded = store.get_meta(session, "embedding_model")
+            if recorded == name:
+                return
+            if recorded is not None:
+                log.warning("embedding model changed from %s to %s: re-embedding", recorded, name)
+                store.drop_vectors(session)
+            store.set_meta(session, "embedding_model", name)
+
+    def generation(self) -> int:
+        """The store's generation: changes with every article or vector added or removed."""
+        with self._session() as session:
+            return store.generation(session)
+
+    def embedding_worker(self, *, idle: float = 2.0) -> semantic.EmbeddingWorker | None:
+        """A background worker that embeds passages as they are stored (not started);
+        None when semantic search is off."""
+        if self._embedder is None:
+            return None
+        return semantic.EmbeddingWorker(self.embed_pending, self.generation, idle=idle)
+
+    def pending_embeddings(self) -> int:
+        """Passages that have no vectors yet (0 when semantic search is off)."""
+        if self._embedder is None:
+            return 0
+        with self._session() as session:
+            passages = session.execute(select(func.count(Passage.id))).scalar_one()
+            return passages - store.count_vectors(session)
+
+    def embed_pending(self, limit: int = semantic.BATCH) -> int:
+        """Embed up to ``limit`` passages that have no vectors yet; returns how many
+        (0: none is waiting, or semantic search is off). Safe to stop between calls."""
+        if self._embedder is None:
+            return 0
+        try:
+            return semantic.embed_some(self._sessions, self._embedder, limit)
+        except OperationalError as exc:
+            raise StoreError(f"The database refused the vectors: {exc.orig}") from exc
 
     # --- browse and moderate -------------------------------------------------------
 
@@ -409,6 +445,7 @@ class Archivist:
             passages = session.execute(
                 select(func.count(Passage.id)).where(Passage.collection.in_(names))
             ).scalar_one()
+            embedded = store.count_vectors(session, names)
         return Stats(
             articles=articles,
             passages=passages,
@@ -416,21 +453,10 @@ class Archivist:
             languages=languages,
             collections=per_collection,
             database=self.database,
+            embedded=embedded,
+            semantic=self.semantic.enabled,
+            semantic_reason=self.semantic.reason,
         )
-
-    @staticmethod
-    def _draft(
-        session: Session,
-        query: search.Query,
-        index: dict[str, list[tuple[int, float]]],
-        scored: list[search.Scored],
-    ) -> dict[int, Excerpt]:
-        loaded = store.load_passages(session, [s.passage_id for s in scored])
-        return {
-            s.passage_id: answer.excerpt(query, index, s, *loaded[s.passage_id])
-            for s in scored
-            if s.passage_id in loaded
-        }
 
     def _find(
         self, session: Session, article_id: int, collections: Iterable[str] | None
@@ -443,61 +469,6 @@ class Archivist:
 
 def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
-
-
-def _matched_sentences(excerpt: Excerpt) -> str:
-    """The sentences of a quote that hold a matched word: the place a "where"
-    question asks for should stand beside what it asks about."""
-    quote = excerpt.quote
-    kept = [
-        quote[start:end]
-        for start, end in split_sentences(quote)
-        if any(start <= span.start < end for span in excerpt.highlights)
-    ]
-    return " ".join(kept)
-
-
-def _relevant(
-    query: search.Query, ranked: list[search.Scored], floor: float, same_language: bool
-) -> list[search.Scored]:
-    """Passages worth quoting: enough of the question covered, and not far behind the best.
-
-    ``floor`` is the share of the question's weight that must match. Across
-    languages half of a question's words have no counterpart, so where the
-    store is not written in the question's language the floor is lower, and
-    a lower share still is enough when the passage text itself holds two of
-    the question's words, or a name from it. But a name in the question that
-    no stored text holds, where the store is written in the question's
-    language, says the question is about something not stored: then more
-    than the floor is needed, with no relaxation.
-    """
-    unknown_name = same_language and any(
-        t.term in query.names and not t.expansions for t in query.terms
-    )
-    if unknown_name:
-        floor *= UNKNOWN_NAME_FLOOR
-    elif not same_language:
-        floor *= CROSS_LANGUAGE_FLOOR
-
-    def sure(s: search.Scored) -> bool:
-        if s.coverage >= floor:
-            return True
-        if unknown_name:
-            return False
-        strong = len(s.body_matches) >= 2 or any(
-            s.body_matches.get(name, 0.0) >= 0.85 for name in query.names
-        )
-        return strong and s.coverage >= 0.5 * floor
-
-    # A passage is quoted for what it or its heading says; the article title
-    # alone matches every passage of the article.
-    confident = [
-        s for s in ranked if s.score > 0 and (s.body_matches or s.heading_matches) and sure(s)
-    ]
-    if not any(s.body_matches for s in confident):
-        return []
-    best = confident[0].score
-    return [s for s in confident if s.score >= 0.25 * best]
 
 
 def _title(document: Document) -> str:

@@ -12,7 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, inspect, select
+from sqlalchemy import (
+    Engine,
+    Integer,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
@@ -21,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from knowledge import fulltext
 from knowledge.errors import StoreError
-from knowledge.models import Article, Base, Meta, Passage, SchemaVersion, Term
+from knowledge.models import Article, Base, Meta, Passage, PassageVector, SchemaVersion, Term
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +92,16 @@ def _add_meta(connection: Connection) -> None:
     Meta.__table__.create(connection)
 
 
+def _add_vectors(connection: Connection) -> None:
+    PassageVector.__table__.create(connection)
+
+
 #: Ordered schema changes. Append, never edit: an existing database replays
 #: only the ones it has not seen, inside one transaction.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _create_schema),
     (2, _add_meta),
+    (3, _add_vectors),
 ]
 
 
@@ -188,6 +205,7 @@ def add_article(session: Session, article: Article, passages: Sequence[NewPassag
         ],
     )
     _count_terms(session, [(p.body_terms, p.context_terms) for p in passages], +1)
+    bump_generation(session)
     return article
 
 
@@ -198,6 +216,7 @@ def remove_article(session: Session, article: Article) -> None:
     _count_terms(session, [(body, context) for body, context in passages], -1)
     session.execute(delete(Passage).where(Passage.article_id == article.id))
     session.delete(article)
+    bump_generation(session)
 
 
 def _count_terms(session: Session, passages: Sequence[tuple[str, str]], sign: int) -> None:
@@ -323,3 +342,135 @@ def get_meta(session: Session, key: str) -> str | None:
 
 def set_meta(session: Session, key: str, value: str) -> None:
     session.merge(Meta(key=key, value=value))
+
+
+GENERATION = "generation"
+
+
+def generation(session: Session) -> int:
+    """A number that changes whenever articles or vectors are added or removed,
+    by this process or any other: caches compare it, one indexed read a question."""
+    value = session.execute(select(Meta.value).where(Meta.key == GENERATION)).scalar()
+    return int(value) if value else 0
+
+
+def bump_generation(session: Session) -> None:
+    """Advance the generation inside the caller's transaction (atomic, race-safe)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    table = Meta.__table__
+    statement = insert(table).values(key=GENERATION, value="1")
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.key],
+        set_={"value": cast(cast(table.c.value, Integer) + 1, Text)},
+    )
+    session.execute(statement)
+
+
+# --- vectors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingPassage:
+    """A stored passage without vectors yet: its sentences' offsets and text."""
+
+    passage_id: int
+    collection: str
+    sentences: list[tuple[int, int]]
+    texts: list[str]
+
+
+def pending_passages(
+    session: Session, limit: int, split: Callable[[str, int, int], list[tuple[int, int]]]
+) -> list[PendingPassage]:
+    """Up to ``limit`` passages that have no vectors, oldest first, split into
+    sentences by ``split(text, start, end)``."""
+    rows = session.execute(
+        select(Passage.id, Passage.article_id, Passage.collection, Passage.start, Passage.end)
+        .outerjoin(PassageVector, PassageVector.passage_id == Passage.id)
+        .where(PassageVector.passage_id.is_(None))
+        .order_by(Passage.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return []
+    texts = dict(
+        session.execute(
+            select(Article.id, Article.text).where(Article.id.in_({r.article_id for r in rows}))
+        ).all()
+    )
+    pending = []
+    for row in rows:
+        body = texts[row.article_id]
+        bounds = split(body, row.start, row.end) or [(row.start, row.end)]
+        pending.append(
+            PendingPassage(row.id, row.collection, bounds, [body[a:b] for a, b in bounds])
+        )
+    return pending
+
+
+def add_vectors(session: Session, rows: Sequence[dict]) -> int:
+    """Store passages' vectors (keys of ``PassageVector``); a passage that already
+    has them, or that was removed meanwhile, is skipped. Returns rows offered."""
+    if not rows:
+        return 0
+    ids = [r["passage_id"] for r in rows]
+    alive = set(session.scalars(select(Passage.id).where(Passage.id.in_(ids))))
+    rows = [r for r in rows if r["passage_id"] in alive]
+    if not rows:
+        return 0
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(PassageVector).on_conflict_do_nothing(
+        index_elements=[PassageVector.passage_id]
+    )
+    session.execute(statement, rows)
+    bump_generation(session)
+    return len(rows)
+
+
+def drop_vectors(session: Session) -> None:
+    """Forget every vector: the model changed, and they will be made again."""
+    session.execute(delete(PassageVector))
+    bump_generation(session)
+
+
+def vector_index_rows(session: Session, after: int = 0) -> list[tuple[int, str, bytes, float]]:
+    """(passage id, collection, int8 summary, scale) of passages with an id above ``after``."""
+    rows = session.execute(
+        select(
+            PassageVector.passage_id,
+            PassageVector.collection,
+            PassageVector.summary,
+            PassageVector.summary_scale,
+        )
+        .where(PassageVector.passage_id > after)
+        .order_by(PassageVector.passage_id)
+    )
+    return [tuple(r) for r in rows]
+
+
+def vector_ids(session: Session) -> list[int]:
+    return list(
+        session.scalars(select(PassageVector.passage_id).order_by(PassageVector.passage_id))
+    )
+
+
+def sentence_vectors(session: Session, ids: Sequence[int]) -> dict[int, tuple[bytes, bytes, bytes]]:
+    """Passage id -> (int8 sentence vectors, float32 scales, int32 bounds)."""
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            PassageVector.passage_id,
+            PassageVector.sentences,
+            PassageVector.scales,
+            PassageVector.bounds,
+        ).where(PassageVector.passage_id.in_(list(ids)))
+    )
+    return {pid: (vectors, scales, bounds) for pid, vectors, scales, bounds in rows}
+
+
+def count_vectors(session: Session, collections: Sequence[str] | None = None) -> int:
+    statement = select(func.count(PassageVector.passage_id))
+    if collections is not None:
+        statement = statement.where(PassageVector.collection.in_(collections))
+    return session.execute(statement).scalar_one()

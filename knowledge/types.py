@@ -156,3 +156,8 @@ class Stats:
     languages: dict[str, int] = field(default_factory=dict)  # passages per language
     collections: dict[str, int] = field(default_factory=dict)  # articles per collection
     database: str = ""
+    #: Passages that have vectors for semantic search (of ``passages``).
+    embedded: int = 0
+    #: Whether semantic search is on in this process, and why not when it is off.
+    semantic: bool = False
+    semantic_reason: str = ""

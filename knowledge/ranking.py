@@ -1,0 +1,427 @@
+"""From a question to the excerpts that answer it: one path, five steps.
+
+1. **Analyse** the question: its weighted, expanded terms, the kinds of answer
+   it asks for, its names and language (``search.build_query``).
+2. **Candidates**: the passages the full-text index finds for those terms
+   (``search.rank``), and, with semantic search on, the passages whose summary
+   vectors lie nearest the question's vector.
+3. **Fuse** the two: the lexical score as a share of the best one, and the
+   cosine placed between the 1st and the 50th nearest passage, weighed
+   ``LEXICAL_WEIGHT`` to ``SEMANTIC_WEIGHT``. The best candidates are then
+   re-scored by their best sentence instead of their summary: an answer is
+   usually one sentence of a passage about several things.
+4. **Decide relevance**: enough of the question's weight matched (lexical),
+   or a best sentence that stands out from the store's own spread of cosines
+   for this question (semantic); nothing relevant is better than noise.
+5. **Choose quotes**: the run of sentences that matches the question's words,
+   the asked kind of answer, and the question's meaning best.
+
+Without semantic search (off, unusable, or nothing embedded yet) steps 2-5 are
+the lexical path alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from knowledge import answer, search, store
+from knowledge.errors import InvalidQuery
+from knowledge.passages import split_sentences
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from knowledge.embedding import Embedder
+    from knowledge.fulltext import FullText
+    from knowledge.semantic import Similarities, VectorIndex
+    from knowledge.types import Excerpt
+
+#: Nearest passages by summary vector taken as candidates, and the rank whose
+#: cosine is the bottom of the semantic scale.
+NEAREST = 50
+#: Weights of the two kinds of evidence in the fused score.
+LEXICAL_WEIGHT = 0.3
+SEMANTIC_WEIGHT = 0.7
+#: Best fused candidates re-scored by their best sentence.
+RESCORE = 30
+#: A best sentence this many standard deviations above the store's mean
+#: cosine (for this question) is about what was asked, whatever the words.
+#: Calibrated with benchmarks/abstention.py: with half of XQuAD stored, 95-99%
+#: of the questions about stored articles are answered and 11-14% of the
+#: others, in en-en, ro-ro and en-ro.
+SURE_Z = 1.8
+#: Below this, a lexical match alone is not believed: the words match but the
+#: meaning is elsewhere ("the capital of Mongolia" over a store of French news).
+DOUBT_Z = 1.1
+#: Under this many embedded passages a store's spread says little (one
+#: article's passages are all on its topic): words decide, as without vectors,
+#: and meaning alone must stand out much further.
+SMALL_STORE = 50
+SMALL_STORE_SURE_Z = 3.0
+#: Spread below which a store is too uniform to judge by z-score.
+MIN_SPREAD = 0.02
+#: How much more of the question must match when it names something unknown.
+UNKNOWN_NAME_FLOOR = 1.3
+#: How much less must match when the question's language is not the store's.
+CROSS_LANGUAGE_FLOOR = 0.8
+#: A term matched at least this closely is the word itself or a sure form of it.
+SURE_MATCH = 0.85
+#: Passages scoring below this share of the best are not worth showing.
+TRAILING_SHARE = 0.25
+#: Weight of the question's meaning in choosing the quoted sentences, as a
+#: share of the question's lexical weight.
+QUOTE_MEANING_WEIGHT = 1.0
+
+
+@dataclass(frozen=True)
+class Searcher:
+    """What one store searches with: its full-text seam, the vocabulary
+    expander, and, where semantic search runs, the embedder and vector index."""
+
+    fulltext: FullText
+    expander: search.Expander
+    embedder: Embedder | None = None
+    vectors: VectorIndex | None = None
+    retrieval: str = "fused"
+
+
+@dataclass
+class Candidate:
+    passage_id: int
+    article_id: int
+    lexical: search.Scored | None = None
+    #: cosine of the passage's summary vector with the question's (None: no vectors)
+    cosine: float | None = None
+    #: best sentence cosine, once re-scored
+    sentence: float | None = None
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """The relevant passages in order, their quotes drafted for those shown."""
+
+    excerpts: tuple[Excerpt, ...]
+    total: int
+    terms: tuple[str, ...]
+
+
+def answer_question(
+    session: Session,
+    searcher: Searcher,
+    question: str,
+    collections: Sequence[str],
+    *,
+    k: int,
+    offset: int,
+    min_confidence: float,
+) -> Ranked:
+    # 1. Analyse.
+    total_passages = searcher.expander.passage_count(session)
+    query = search.build_query(session, searcher.expander, question, total_passages)
+    if not query.terms:
+        raise InvalidQuery(
+            "Your question has only common words; add a name, place or topic to search for."
+        )
+    index = query.word_index()
+
+    # 2. Candidates.
+    lexical: list[search.Scored] = []
+    drafted: dict[int, Excerpt] = {}
+    if searcher.retrieval != "semantic":
+        lexical, drafted = _lexical(session, searcher, query, index, collections)
+    similarities = _similarities(session, searcher, question, collections)
+
+    if similarities is None:
+        same_language = query.language in searcher.expander.languages(session)
+        relevant = _lexically_relevant(query, lexical, min_confidence, same_language)
+        chosen = [Candidate(s.passage_id, s.article_id, s, score=s.score) for s in relevant]
+        sentences: dict[int, list[tuple[int, int, float]]] = {}
+    else:
+        vector, found = similarities
+        # 3. Fuse.
+        candidates = _fuse(lexical, found, searcher.retrieval)
+        sentences = searcher.vectors.sentence_similarities(
+            session, vector, [c.passage_id for c in candidates[:RESCORE]]
+        )
+        _rescore(candidates[:RESCORE], sentences, found, searcher.retrieval)
+        candidates.sort(key=lambda c: (-c.score, c.passage_id))
+        # 4. Decide relevance.
+        same_language = query.language in searcher.expander.languages(session)
+        chosen = _relevant(query, candidates, found, min_confidence, same_language)
+
+    # 5. Choose quotes.
+    page = chosen[offset : offset + k]
+    wanted = [c.passage_id for c in page]
+    missing = [p for p in wanted if p not in sentences and searcher.vectors is not None]
+    if missing and similarities is not None:
+        sentences.update(searcher.vectors.sentence_similarities(session, similarities[0], missing))
+    loaded = store.load_passages(session, wanted)
+    excerpts = []
+    for candidate in page:
+        if candidate.passage_id not in loaded:
+            continue
+        if candidate.passage_id in drafted and not sentences.get(candidate.passage_id):
+            excerpt = drafted[candidate.passage_id]
+        else:
+            scored = candidate.lexical or search.Scored(
+                candidate.passage_id, candidate.article_id, candidate.score, 0.0
+            )
+            meaning = _sentence_weights(sentences.get(candidate.passage_id), similarities)
+            excerpt = answer.excerpt(
+                query, index, scored, *loaded[candidate.passage_id], meaning=meaning
+            )
+        excerpts.append(replace(excerpt, score=round(candidate.score, 4)))
+    return Ranked(
+        tuple(excerpts),
+        len(chosen),
+        tuple(t.term for t in query.terms if t.expansions),
+    )
+
+
+# --- lexical ---------------------------------------------------------------------
+
+
+def _lexical(
+    session: Session,
+    searcher: Searcher,
+    query: search.Query,
+    index: dict[str, list[tuple[int, float]]],
+    collections: Sequence[str],
+) -> tuple[list[search.Scored], dict[int, Excerpt]]:
+    """Full-text candidates scored for the question's words, best first.
+
+    The quotes of the best are drawn first: a passage whose quote holds the
+    kind of answer asked for ("where" -> a place) moves up, so ranking and
+    quoting agree.
+    """
+    ranked = search.rank(session, searcher.fulltext, query, collections)
+    drafted = _draft(session, query, index, ranked[: search.RERANK])
+    for scored in ranked[: search.RERANK]:
+        if scored.passage_id in drafted and scored.body_matches:
+            excerpt = drafted[scored.passage_id]
+            # Full weight where the kind stands beside a matched word.
+            scored.score += 0.5 * search.quote_bonus(query, excerpt.quote)
+            scored.score += 0.5 * search.quote_bonus(query, _matched_sentences(excerpt))
+    ranked.sort(key=lambda s: (-s.score, s.passage_id))
+    return ranked, drafted
+
+
+def _draft(
+    session: Session,
+    query: search.Query,
+    index: dict[str, list[tuple[int, float]]],
+    scored: list[search.Scored],
+) -> dict[int, Excerpt]:
+    loaded = store.load_passages(session, [s.passage_id for s in scored])
+    return {
+        s.passage_id: answer.excerpt(query, index, s, *loaded[s.passage_id])
+        for s in scored
+        if s.passage_id in loaded
+    }
+
+
+def _matched_sentences(excerpt: Excerpt) -> str:
+    """The sentences of a quote that hold a matched word: the place a "where"
+    question asks for should stand beside what it asks about."""
+    quote = excerpt.quote
+    kept = [
+        quote[start:end]
+        for start, end in split_sentences(quote)
+        if any(start <= span.start < end for span in excerpt.highlights)
+    ]
+    return " ".join(kept)
+
+
+def _floor(query: search.Query, floor: float, same_language: bool) -> tuple[float, bool]:
+    """The share of the question's weight a passage must match, and whether the
+    question names something no stored text holds.
+
+    Across languages half of a question's words have no counterpart, so where
+    the store is not written in the question's language the floor is lower.
+    A name no stored text holds, where the store is written in the question's
+    language, says the question is about something not stored: then more is
+    needed. Across languages names are spelled apart (Warsaw, Varșovia).
+    """
+    unknown_name = same_language and any(
+        t.term in query.names and not t.expansions for t in query.terms
+    )
+    if unknown_name:
+        return floor * UNKNOWN_NAME_FLOOR, True
+    if not same_language:
+        return floor * CROSS_LANGUAGE_FLOOR, False
+    return floor, False
+
+
+def _lexically_sure(
+    query: search.Query, scored: search.Scored, floor: float, unknown_name: bool
+) -> bool:
+    """Enough of the question matched; a lower share is enough when the passage
+    text itself holds two of the question's words, or a name from it."""
+    if scored.score <= 0 or not (scored.body_matches or scored.heading_matches):
+        # A passage is quoted for what it or its heading says; the article
+        # title alone matches every passage of the article.
+        return False
+    if scored.coverage >= floor:
+        return True
+    if unknown_name:
+        return False
+    strong = len(scored.body_matches) >= 2 or any(
+        scored.body_matches.get(name, 0.0) >= SURE_MATCH for name in query.names
+    )
+    return strong and scored.coverage >= 0.5 * floor
+
+
+def _lexically_relevant(
+    query: search.Query, ranked: list[search.Scored], floor: float, same_language: bool
+) -> list[search.Scored]:
+    """Passages worth quoting on their words alone: enough of the question
+    covered, and not far behind the best."""
+    floor, unknown_name = _floor(query, floor, same_language)
+    confident = [s for s in ranked if _lexically_sure(query, s, floor, unknown_name)]
+    if not any(s.body_matches for s in confident):
+        return []
+    best = confident[0].score
+    return [s for s in confident if s.score >= TRAILING_SHARE * best]
+
+
+# --- semantic ----------------------------------------------------------------------
+
+
+def _similarities(
+    session: Session, searcher: Searcher, question: str, collections: Sequence[str]
+) -> tuple[np.ndarray, Similarities] | None:
+    """The question's vector and its cosines with the store's passages; None
+    when semantic search is off or nothing here has vectors yet."""
+    if searcher.embedder is None or searcher.vectors is None or searcher.retrieval == "lexical":
+        return None
+    vector = np.asarray(searcher.embedder.queries([question])[0], dtype=np.float32)
+    found = searcher.vectors.similarities(session, vector, collections)
+    if not len(found):
+        return None
+    return vector, found
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    if high <= low:
+        return 1.0 if value >= high else 0.0
+    return min(max((value - low) / (high - low), 0.0), 1.0)
+
+
+def _fuse(lexical: list[search.Scored], found: Similarities, retrieval: str) -> list[Candidate]:
+    """Lexical candidates and the nearest passages, scored together."""
+    nearest = found.nearest(NEAREST)
+    candidates: dict[int, Candidate] = {}
+    for scored in lexical:
+        candidates[scored.passage_id] = Candidate(scored.passage_id, scored.article_id, scored)
+    for pid, _ in nearest:
+        if pid not in candidates:
+            # Semantic-only candidates' articles are known once their passages load.
+            candidates[pid] = Candidate(pid, 0)
+    cosines = found.of(list(candidates))
+    high, low = nearest[0][1], nearest[-1][1]
+    best_lexical = max((s.score for s in lexical), default=0.0) or 1.0
+    for candidate in candidates.values():
+        candidate.cosine = cosines.get(candidate.passage_id)
+        candidate.score = _fused(candidate, best_lexical, candidate.cosine, low, high, retrieval)
+    return sorted(candidates.values(), key=lambda c: (-c.score, c.passage_id))
+
+
+def _fused(
+    candidate: Candidate,
+    best_lexical: float,
+    cosine: float | None,
+    low: float,
+    high: float,
+    retrieval: str,
+) -> float:
+    lexical = candidate.lexical.score / best_lexical if candidate.lexical else 0.0
+    semantic = _scale(cosine, low, high) if cosine is not None else 0.0
+    if retrieval == "semantic":
+        return semantic
+    return LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic
+
+
+def _rescore(
+    candidates: list[Candidate],
+    sentences: dict[int, list[tuple[int, int, float]]],
+    found: Similarities,
+    retrieval: str,
+) -> None:
+    """Score the best candidates by their best sentence, on a scale set by the
+    best sentences of all of them."""
+    best = {
+        c.passage_id: max(cos for _, _, cos in sentences[c.passage_id])
+        for c in candidates
+        if sentences.get(c.passage_id)
+    }
+    if not best:
+        return
+    values = sorted(best.values(), reverse=True)
+    high, low = values[0], values[-1]
+    best_lexical = max((c.lexical.score for c in candidates if c.lexical), default=0.0) or 1.0
+    for candidate in candidates:
+        candidate.sentence = best.get(candidate.passage_id)
+        if candidate.sentence is None:
+            continue
+        candidate.score = _fused(candidate, best_lexical, candidate.sentence, low, high, retrieval)
+
+
+def _relevant(
+    query: search.Query,
+    candidates: list[Candidate],
+    found: Similarities,
+    min_confidence: float,
+    same_language: bool,
+) -> list[Candidate]:
+    """Candidates worth quoting, by words or by meaning.
+
+    The meaning is judged by the best sentence's cosine as a z-score against
+    this question's cosines over the whole store: raw cosines shift with the
+    language pair and the model, the spread does not.
+    """
+    mean, spread = found.spread()
+    spread = max(spread, MIN_SPREAD)
+    floor, unknown_name = _floor(query, min_confidence, same_language)
+    small = len(found) < SMALL_STORE
+    sure_z = SMALL_STORE_SURE_Z if small else SURE_Z
+
+    def z(candidate: Candidate) -> float | None:
+        cosine = candidate.sentence if candidate.sentence is not None else candidate.cosine
+        return None if cosine is None else (cosine - mean) / spread
+
+    kept = []
+    for candidate in candidates:
+        evidence = z(candidate)
+        lexical = candidate.lexical is not None and _lexically_sure(
+            query, candidate.lexical, floor, unknown_name
+        )
+        if evidence is None or (lexical and small):
+            meaningful = lexical
+        elif lexical:
+            meaningful = evidence >= DOUBT_Z
+        else:
+            meaningful = evidence >= sure_z and not unknown_name
+        if meaningful:
+            kept.append(candidate)
+    if not kept:
+        return []
+    best = kept[0].score
+    return [c for c in kept if c.score >= TRAILING_SHARE * best]
+
+
+def _sentence_weights(
+    sentences: list[tuple[int, int, float]] | None,
+    similarities: tuple[np.ndarray, Similarities] | None,
+) -> dict[tuple[int, int], float] | None:
+    """Each sentence's closeness to the question, 0..1 among its passage's
+    sentences, for choosing which to quote."""
+    if not sentences or similarities is None:
+        return None
+    values = [cos for _, _, cos in sentences]
+    high, low = max(values), min(values)
+    return {(a, b): _scale(cos, low, high) * QUOTE_MEANING_WEIGHT for a, b, cos in sentences}

@@ -1,0 +1,338 @@
+"""Semantic search: sentence vectors in the store, a summary matrix in memory.
+
+A passage is embedded sentence by sentence (the sentences quotes are cut
+from); its summary vector is the normalised mean of its sentences. A question
+is compared with every summary at once (one matrix product), which finds the
+nearest passages in milliseconds at 100,000 passages; the sentences of the few
+candidates that survive fusion are then read from the store to re-score them
+and to help choose the quoted sentences.
+
+The summary matrix is loaded on first use and refreshed when the store's
+generation changes, so another process's ingest or embedding shows up on the
+next question.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from knowledge import store
+from knowledge.passages import split_sentences
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from knowledge.embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+#: Passages embedded per batch: small enough that a background batch is
+#: short and a Ctrl-C loses little, large enough for the engine's batching.
+BATCH = 16
+#: Passages whose decoded sentence vectors are kept in memory.
+SENTENCE_CACHE = 4096
+
+
+def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows and their float32 scales: ``vectors ≈ rows * scales[:, None]``."""
+    vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
+    scales = np.abs(vectors).max(axis=1) / 127.0
+    scales[scales == 0] = 1.0
+    rows = np.clip(np.rint(vectors / scales[:, None]), -127, 127).astype(np.int8)
+    return rows, scales.astype(np.float32)
+
+
+def _normalised(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return vector / norm if norm else vector
+
+
+def embed_pending(embedder: Embedder, pending: Sequence[store.PendingPassage]) -> list[dict]:
+    """Vectors for passages waiting for them, as rows for ``store.add_vectors``."""
+    texts = [t for p in pending for t in p.texts]
+    if not texts:
+        return []
+    vectors = np.asarray(embedder.passages(texts), dtype=np.float32)
+    rows = []
+    at = 0
+    for passage in pending:
+        own = vectors[at : at + len(passage.texts)]
+        at += len(passage.texts)
+        summary, summary_scale = quantize(_normalised(own.mean(axis=0)))
+        sentences, scales = quantize(own)
+        rows.append(
+            {
+                "passage_id": passage.passage_id,
+                "collection": passage.collection,
+                "summary": summary.tobytes(),
+                "summary_scale": float(summary_scale[0]),
+                "sentences": sentences.tobytes(),
+                "scales": scales.tobytes(),
+                "bounds": np.asarray(passage.sentences, dtype=np.int32).tobytes(),
+            }
+        )
+    return rows
+
+
+def embed_some(sessions: Callable[[], Session], embedder: Embedder, limit: int = BATCH) -> int:
+    """Embed up to ``limit`` passages that have no vectors; returns how many were
+    stored (0: none waits). Reading, embedding and writing are separate steps, so
+    no transaction is held while the model runs."""
+    with sessions() as session:
+        pending = store.pending_passages(session, limit, split_sentences)
+    if not pending:
+        return 0
+    rows = embed_pending(embedder, pending)
+    with sessions() as session, session.begin():
+        store.add_vectors(session, rows)
+    return len(pending)
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    generation: int
+    ids: np.ndarray  # int64, sorted
+    codes: np.ndarray  # int32 collection code per row
+    matrix: np.ndarray  # float32 summary vectors, one row per id
+    collections: tuple[str, ...]  # code -> name
+
+
+@dataclass(frozen=True)
+class Similarities:
+    """A question's cosines with the summaries of the passages it may see."""
+
+    ids: np.ndarray
+    cosines: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def nearest(self, n: int) -> list[tuple[int, float]]:
+        """The ``n`` passages closest to the question, closest first."""
+        if not len(self.ids):
+            return []
+        n = min(n, len(self.ids))
+        top = np.argpartition(-self.cosines, n - 1)[:n]
+        top = top[np.lexsort((self.ids[top], -self.cosines[top]))]
+        return [(int(self.ids[i]), float(self.cosines[i])) for i in top]
+
+    def of(self, passage_ids: Sequence[int]) -> dict[int, float]:
+        """Summary cosines of the given passages that have vectors."""
+        if not len(self.ids) or not len(passage_ids):
+            return {}
+        wanted = np.asarray(passage_ids, dtype=np.int64)
+        at = np.clip(np.searchsorted(self.ids, wanted), 0, len(self.ids) - 1)
+        found = self.ids[at] == wanted
+        return {
+            int(p): float(self.cosines[i]) for p, i in zip(wanted[found], at[found], strict=True)
+        }
+
+    def spread(self) -> tuple[float, float]:
+        """Mean and standard deviation of the cosines: where an unrelated
+        passage lies for this question in this store."""
+        if not len(self.cosines):
+            return 0.0, 0.0
+        return float(self.cosines.mean()), float(self.cosines.std())
+
+
+class VectorIndex:
+    """The summary vectors of every embedded passage, in memory, kept in step
+    with the store."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._snapshot: _Snapshot | None = None
+        self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshot = None
+            self._sentences.clear()
+
+    def _current(self, session: Session) -> _Snapshot:
+        generation = store.generation(session)
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.generation == generation:
+            return snapshot
+        with self._lock:
+            snapshot = self._snapshot
+            if snapshot is None or snapshot.generation != generation:
+                snapshot = self._reload(session, generation, snapshot)
+                self._snapshot = snapshot
+                self._sentences.clear()
+            return snapshot
+
+    @staticmethod
+    def _reload(session: Session, generation: int, old: _Snapshot | None) -> _Snapshot:
+        """Bring the matrix up to date: keep the rows still stored, add the new ones."""
+        if old is None or not len(old.ids):
+            rows = store.vector_index_rows(session)
+            return _snapshot(generation, rows, (), None)
+        now = np.asarray(store.vector_ids(session), dtype=np.int64)
+        keep = np.isin(old.ids, now)
+        added = now[~np.isin(now, old.ids)]
+        rows = []
+        if len(added):
+            floor = int(added.min()) - 1
+            wanted = set(added.tolist())
+            rows = [r for r in store.vector_index_rows(session, floor) if r[0] in wanted]
+        kept = (old.ids[keep], old.codes[keep], old.matrix[keep])
+        return _snapshot(generation, rows, old.collections, kept)
+
+    def similarities(
+        self, session: Session, query: np.ndarray, collections: Sequence[str]
+    ) -> Similarities:
+        snapshot = self._current(session)
+        codes = [i for i, name in enumerate(snapshot.collections) if name in set(collections)]
+        if not codes or not len(snapshot.ids):
+            return Similarities(np.empty(0, np.int64), np.empty(0, np.float32))
+        mask = np.isin(snapshot.codes, codes)
+        if mask.all():
+            return Similarities(snapshot.ids, snapshot.matrix @ query)
+        return Similarities(snapshot.ids[mask], snapshot.matrix[mask] @ query)
+
+    def sentence_similarities(
+        self, session: Session, query: np.ndarray, passage_ids: Sequence[int]
+    ) -> dict[int, list[tuple[int, int, float]]]:
+        """Passage id -> [(start, end, cosine)] of its sentences, for the
+        passages that have vectors."""
+        with self._lock:
+            cached = {p: self._sentences[p] for p in passage_ids if p in self._sentences}
+        missing = [p for p in passage_ids if p not in cached]
+        if missing:
+            loaded = {}
+            for pid, (vectors, scales, bounds) in store.sentence_vectors(session, missing).items():
+                rows = np.frombuffer(vectors, dtype=np.int8).reshape(-1, query.shape[0])
+                scale = np.frombuffer(scales, dtype=np.float32)
+                loaded[pid] = (
+                    rows.astype(np.float32) * scale[:, None],
+                    np.frombuffer(bounds, dtype=np.int32).reshape(-1, 2),
+                )
+            with self._lock:
+                for pid, value in loaded.items():
+                    self._sentences[pid] = value
+                while len(self._sentences) > SENTENCE_CACHE:
+                    self._sentences.popitem(last=False)
+            cached.update(loaded)
+        result = {}
+        for pid, (vectors, bounds) in cached.items():
+            cosines = vectors @ query
+            result[pid] = [
+                (int(a), int(b), float(c)) for (a, b), c in zip(bounds, cosines, strict=True)
+            ]
+        return result
+
+
+def _snapshot(
+    generation: int,
+    rows: list[tuple[int, str, bytes, float]],
+    collections: tuple[str, ...],
+    kept: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+) -> _Snapshot:
+    names = list(collections)
+    code_of = {name: i for i, name in enumerate(names)}
+    new_codes = []
+    for _, collection, _, _ in rows:
+        if collection not in code_of:
+            code_of[collection] = len(names)
+            names.append(collection)
+        new_codes.append(code_of[collection])
+    if rows:
+        dim = len(rows[0][2])
+        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.int8).reshape(-1, dim)
+        scales = np.asarray([r[3] for r in rows], dtype=np.float32)
+        new_matrix = matrix.astype(np.float32) * scales[:, None]
+        new_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
+    else:
+        dim = kept[2].shape[1] if kept is not None and kept[2].ndim == 2 else 0
+        new_matrix = np.empty((0, dim), np.float32)
+        new_ids = np.empty(0, np.int64)
+    if kept is not None and len(kept[0]):
+        ids = np.concatenate([kept[0], new_ids])
+        codes = np.concatenate([kept[1], np.asarray(new_codes, dtype=np.int32)])
+        matrix = np.concatenate([kept[2], new_matrix]) if len(new_ids) else kept[2]
+    else:
+        ids, codes, matrix = new_ids, np.asarray(new_codes, dtype=np.int32), new_matrix
+    order = np.argsort(ids, kind="stable")
+    if len(ids) and not np.all(order[:-1] < order[1:]):
+        ids, codes, matrix = ids[order], codes[order], matrix[order]
+    log.debug("vector index at generation %d: %d passages", generation, len(ids))
+    return _Snapshot(generation, ids, codes, np.ascontiguousarray(matrix), tuple(names))
+
+
+class EmbeddingWorker:
+    """Embeds stored passages that have no vectors, in a background thread.
+
+    Text is searchable lexically the moment it is stored; this catches the
+    vectors up, a small batch at a time, so a question never waits behind it
+    for long (the engine uses one core). It resumes from the store: after a
+    restart it finds the passages still waiting. It looks again when the
+    store's generation changes (any process's ingest), or every ``idle``
+    seconds.
+
+    Args:
+        embed: embeds one batch, returning how many passages it did (0: none waits).
+        generation: the store's generation, read cheaply.
+    """
+
+    def __init__(
+        self,
+        embed: Callable[[], int],
+        generation: Callable[[], int],
+        *,
+        idle: float = 2.0,
+        name: str = "embedding",
+    ) -> None:
+        self._embed = embed
+        self._generation = generation
+        self._idle = idle
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.embedded = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in progress (within ``timeout``) and stop."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        seen: int | None = None
+        reported = False
+        while not self._stop.is_set():
+            try:
+                current = self._generation()
+                if current == seen:
+                    self._stop.wait(self._idle)
+                    continue
+                done = self._embed()
+            except Exception:  # noqa: BLE001 - a worker must outlive a bad moment of the store
+                log.exception("background embedding failed; trying again shortly")
+                self._stop.wait(max(self._idle, 5.0))
+                continue
+            if done:
+                self.embedded += done
+                if not reported:
+                    log.info("embedding stored passages in the background")
+                    reported = True
+                continue
+            if reported:
+                log.info("every stored passage has vectors (%d embedded)", self.embedded)
+                reported = False
+            # Nothing waited as of this generation: sleep until it changes.
+            seen = current
+            self._stop.wait(self._idle)

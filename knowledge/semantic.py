@@ -33,9 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Passages embedded per batch: small enough that a background batch is
-#: short and a Ctrl-C loses little, large enough for the engine's batching.
-BATCH = 16
 #: Passages whose decoded sentence vectors are kept in memory.
 SENTENCE_CACHE = 4096
 
@@ -81,7 +78,7 @@ def embed_pending(embedder: Embedder, pending: Sequence[store.PendingPassage]) -
     return rows
 
 
-def embed_some(sessions: Callable[[], Session], embedder: Embedder, limit: int = BATCH) -> int:
+def embed_some(sessions: Callable[[], Session], embedder: Embedder, limit: int) -> int:
     """Embed up to ``limit`` passages that have no vectors; returns how many were
     stored (0: none waits). Reading, embedding and writing are separate steps, so
     no transaction is held while the model runs."""

@@ -15,12 +15,13 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import embedding, fulltext, ranking, search, semantic, sources, store, text
+from knowledge import embedding, fulltext, ranking, search, sources, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
@@ -42,6 +43,9 @@ from knowledge.types import (
     Stats,
 )
 from knowledge.urls import canonical_url
+
+if TYPE_CHECKING:
+    from knowledge.semantic import EmbeddingWorker
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +79,12 @@ class Archivist:
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._expander = search.Expander()
         self._embedder = embedder
-        self._vectors = semantic.VectorIndex() if embedder is not None else None
+        self._vectors = None
+        if embedder is not None:
+            # numpy and the vector code load only where semantic search runs.
+            from knowledge.semantic import VectorIndex
+
+            self._vectors = VectorIndex()
         self._searcher = ranking.Searcher(
             fulltext.for_dialect(self._engine.dialect.name),
             self._expander,
@@ -343,12 +352,14 @@ class Archivist:
         with self._session() as session:
             return store.generation(session)
 
-    def embedding_worker(self, *, idle: float = 2.0) -> semantic.EmbeddingWorker | None:
+    def embedding_worker(self, *, idle: float = 2.0) -> EmbeddingWorker | None:
         """A background worker that embeds passages as they are stored (not started);
         None when semantic search is off."""
         if self._embedder is None:
             return None
-        return semantic.EmbeddingWorker(self.embed_pending, self.generation, idle=idle)
+        from knowledge.semantic import EmbeddingWorker
+
+        return EmbeddingWorker(self.embed_pending, self.generation, idle=idle)
 
     def pending_embeddings(self) -> int:
         """Passages that have no vectors yet (0 when semantic search is off)."""
@@ -358,13 +369,15 @@ class Archivist:
             passages = session.execute(select(func.count(Passage.id))).scalar_one()
             return passages - store.count_vectors(session)
 
-    def embed_pending(self, limit: int = semantic.BATCH) -> int:
+    def embed_pending(self, limit: int = embedding.BATCH) -> int:
         """Embed up to ``limit`` passages that have no vectors yet; returns how many
         (0: none is waiting, or semantic search is off). Safe to stop between calls."""
         if self._embedder is None:
             return 0
+        from knowledge.semantic import embed_some
+
         try:
-            return semantic.embed_some(self._sessions, self._embedder, limit)
+            return embed_some(self._sessions, self._embedder, limit)
         except OperationalError as exc:
             raise StoreError(f"The database refused the vectors: {exc.orig}") from exc
 

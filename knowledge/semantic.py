@@ -18,7 +18,8 @@ import logging
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -101,12 +102,45 @@ class _Snapshot:
     collections: tuple[str, ...]  # code -> name
 
 
+#: Passages a store needs for its own spread of cosines to say what is unrelated.
+OWN_SPREAD = 100
+BACKGROUND_TEXT = Path(__file__).resolve().parent / "data" / "background.txt"
+BACKGROUND_VECTORS = BACKGROUND_TEXT.with_name("background.npz")
+
+
+def background_sentences() -> list[str]:
+    lines = BACKGROUND_TEXT.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t", 1)[1] for line in lines if line and not line.startswith("#")]
+
+
+def background_vectors(embedder: Embedder) -> np.ndarray:
+    """Vectors of the unrelated background sentences: shipped for the bundled
+    model (embedding them takes seconds), made here for any other."""
+    sentences = background_sentences()
+    if BACKGROUND_VECTORS.is_file():
+        with np.load(BACKGROUND_VECTORS) as shipped:
+            if str(shipped["model"]) == embedder.name and len(shipped["scales"]) == len(sentences):
+                return shipped["rows"].astype(np.float32) * shipped["scales"][:, None]
+    log.info("embedding the background sentences for %s", embedder.name)
+    return np.asarray(embedder.passages(sentences), dtype=np.float32)
+
+
+def save_background_vectors(embedder: Embedder) -> Path:
+    """Write the shipped background vectors for ``embedder`` (run on a model change)."""
+    vectors = np.asarray(embedder.passages(background_sentences()), dtype=np.float32)
+    rows, scales = quantize(vectors)
+    np.savez_compressed(BACKGROUND_VECTORS, model=embedder.name, rows=rows, scales=scales)
+    return BACKGROUND_VECTORS
+
+
 @dataclass(frozen=True)
 class Similarities:
-    """A question's cosines with the summaries of the passages it may see."""
+    """A question's cosines with the summaries of the passages it may see, and
+    with the unrelated background sentences."""
 
     ids: np.ndarray
     cosines: np.ndarray
+    background: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -131,19 +165,31 @@ class Similarities:
             int(p): float(self.cosines[i]) for p, i in zip(wanted[found], at[found], strict=True)
         }
 
+    @property
+    def borrowed(self) -> bool:
+        """Whether the store is too small for a spread of its own."""
+        return len(self.cosines) < OWN_SPREAD
+
     def spread(self) -> tuple[float, float]:
         """Mean and standard deviation of the cosines: where an unrelated
-        passage lies for this question in this store."""
-        if not len(self.cosines):
+        passage lies for this question. A store of ``OWN_SPREAD`` passages or
+        more has a spread of its own; a smaller one, often a few articles on
+        one topic, borrows the background's."""
+        every = self.cosines
+        if self.borrowed:
+            every = np.concatenate([self.cosines, self.background])
+        if not len(every):
             return 0.0, 0.0
-        return float(self.cosines.mean()), float(self.cosines.std())
+        return float(every.mean()), float(every.std())
 
 
 class VectorIndex:
     """The summary vectors of every embedded passage, in memory, kept in step
     with the store."""
 
-    def __init__(self) -> None:
+    def __init__(self, embedder: Embedder) -> None:
+        self._embedder = embedder
+        self._background: np.ndarray | None = None
         self._lock = threading.Lock()
         self._snapshot: _Snapshot | None = None
         self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
@@ -190,10 +236,13 @@ class VectorIndex:
         codes = [i for i, name in enumerate(snapshot.collections) if name in set(collections)]
         if not codes or not len(snapshot.ids):
             return Similarities(np.empty(0, np.int64), np.empty(0, np.float32))
+        if self._background is None:
+            self._background = background_vectors(self._embedder)
+        background = self._background @ query
         mask = np.isin(snapshot.codes, codes)
         if mask.all():
-            return Similarities(snapshot.ids, snapshot.matrix @ query)
-        return Similarities(snapshot.ids[mask], snapshot.matrix[mask] @ query)
+            return Similarities(snapshot.ids, snapshot.matrix @ query, background)
+        return Similarities(snapshot.ids[mask], snapshot.matrix[mask] @ query, background)
 
     def sentence_similarities(
         self, session: Session, query: np.ndarray, passage_ids: Sequence[int]

@@ -84,7 +84,7 @@ class Archivist:
             # numpy and the vector code load only where semantic search runs.
             from knowledge.semantic import VectorIndex
 
-            self._vectors = VectorIndex()
+            self._vectors = VectorIndex(embedder)
         self._searcher = ranking.Searcher(
             fulltext.for_dialect(self._engine.dialect.name),
             self._expander,

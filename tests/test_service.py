@@ -115,7 +115,6 @@ def test_nothing_relevant_is_said_plainly(stocked):
         "🙂🙂🙂 Kim",
         "Ким Чен Ын Kim 金正恩",
         "Kim " * 2500,
-        "x" * 10_000,
     ],
 )
 def test_hostile_questions_are_harmless(stocked, question):
@@ -124,7 +123,10 @@ def test_hostile_questions_are_harmless(stocked, question):
     assert stocked.count_articles() == 2
 
 
-@pytest.mark.parametrize("question", ["", "   ", '"', "?!…", "—", "\x00\x01", "* : ()"])
+# A 10,000-letter run is not a word (too long to index), so not a question.
+@pytest.mark.parametrize(
+    "question", ["", "   ", '"', "?!…", "—", "\x00\x01", "* : ()", "x" * 10_000]
+)
 def test_questions_without_words_get_a_clear_message(stocked, question):
     with pytest.raises(InvalidQuery) as raised:
         stocked.ask(question)

@@ -70,6 +70,8 @@ class Archivist:
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._fulltext = fulltext.for_dialect(self._engine.dialect.name)
         self._expander = search.Expander()
+        #: The store generation the expander's cache was filled under.
+        self._generation: int | None = None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -95,6 +97,13 @@ class Archivist:
 
     def _session(self) -> Session:
         return self._sessions()
+
+    def _refresh_caches(self, session: Session) -> None:
+        """Forget cached vocabulary when any process added or removed an article."""
+        current = store.generation(session)
+        if current != self._generation:
+            self._expander.clear()
+            self._generation = current
 
     # --- ingest -------------------------------------------------------------------
 
@@ -292,6 +301,7 @@ class Archivist:
         offset = max(0, offset)
         names = self._collections(collections)
         with self._session() as session:
+            self._refresh_caches(session)
             total = self._expander.passage_count(session)
             query = search.build_query(session, self._expander, searched, total)
             if not query.terms:

@@ -12,11 +12,24 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, create_engine, delete, event, func, inspect, select
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge import fulltext
@@ -80,11 +93,16 @@ def _add_meta(connection: Connection) -> None:
     Meta.__table__.create(connection)
 
 
+def _add_generation(connection: Connection) -> None:
+    connection.execute(Meta.__table__.insert().values(key=GENERATION_KEY, value="0"))
+
+
 #: Ordered schema changes. Append, never edit: an existing database replays
 #: only the ones it has not seen, inside one transaction.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _create_schema),
     (2, _add_meta),
+    (3, _add_generation),
 ]
 
 
@@ -188,6 +206,7 @@ def add_article(session: Session, article: Article, passages: Sequence[NewPassag
         ],
     )
     _count_terms(session, [(p.body_terms, p.context_terms) for p in passages], +1)
+    _bump_generation(session)
     return article
 
 
@@ -198,6 +217,7 @@ def remove_article(session: Session, article: Article) -> None:
     _count_terms(session, [(body, context) for body, context in passages], -1)
     session.execute(delete(Passage).where(Passage.article_id == article.id))
     session.delete(article)
+    _bump_generation(session)
 
 
 def _count_terms(session: Session, passages: Sequence[tuple[str, str]], sign: int) -> None:
@@ -314,6 +334,36 @@ def load_passages(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passa
 
 
 # --- facts about the store ------------------------------------------------------------
+
+#: The ``meta`` row counting changes to the stored articles.
+GENERATION_KEY = "generation"
+
+
+def generation(session: Session) -> int:
+    """How many times articles were added or removed, in any process.
+
+    One primary-key lookup: cheap enough to read before every question. A
+    reader that caches what it derived from the store (vocabulary expansions,
+    passage counts, embeddings) compares this with the value it cached under
+    and starts afresh when it changed. It only ever grows.
+    """
+    value = session.execute(select(Meta.value).where(Meta.key == GENERATION_KEY)).scalar()
+    return int(value) if value is not None else 0
+
+
+def _bump_generation(session: Session) -> None:
+    """Count a change, in the transaction making it.
+
+    One atomic UPDATE: concurrent writers each add one (PostgreSQL locks the
+    row until commit, SQLite has one writer at a time). It runs last in a
+    write, after the term rows are locked in sorted order, so it adds no
+    lock-order cycle. ``value`` is text, hence the casts.
+    """
+    session.execute(
+        update(Meta)
+        .where(Meta.key == GENERATION_KEY)
+        .values(value=cast(cast(Meta.value, BigInteger) + 1, Text))
+    )
 
 
 def get_meta(session: Session, key: str) -> str | None:

@@ -124,6 +124,13 @@ def migrate(engine: Engine) -> int:
             ):
                 raise StoreError(f"Cannot open the database: {exc.orig}") from exc
             log.info("another process migrated the database first; checking again")
+        except DatabaseError as exc:
+            # A damaged file, or one that is not a database at all.
+            where = engine.url.render_as_string(hide_password=True)
+            if engine.dialect.name == "sqlite":
+                where = engine.url.database or where
+            reason = " ".join(str(exc.orig).split())
+            raise StoreError(f"Cannot open the database {where}: {reason}") from exc
     raise AssertionError("unreachable")
 
 

@@ -442,7 +442,7 @@ def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
     if declared and declared.startswith(("utf-16", "utf-32")):
         try:
             return data.decode(declared)
-        except UnicodeDecodeError:
+        except UnicodeError:
             pass
     kind = binary_kind(data)
     if kind is not None:
@@ -455,7 +455,7 @@ def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
     if declared:
         try:
             return data.decode(declared)
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError):
             log.debug("%s is not %s as declared", name, declared)
     text = decode_legacy(data, name=name)
     if text is not None:

@@ -110,6 +110,7 @@ _BOMS = (
 )
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode_text(data: bytes, *, declared_charset: str | None = None, name: str = "input") -> str:
@@ -318,7 +319,9 @@ def _text_document(
 def _jsonl_record(line: str, label: str) -> Document | KnowledgeError:
     try:
         record = json.loads(line)
-    except json.JSONDecodeError:
+    except RecursionError:
+        return InputError(f"{label}: nested too deeply to read")
+    except ValueError:  # JSONDecodeError, or an integer longer than Python reads
         return InputError(f"{label}: not valid JSON")
     if not isinstance(record, dict):
         return InputError(f'{label}: expected an object with a "text" field')
@@ -327,6 +330,9 @@ def _jsonl_record(line: str, label: str) -> Document | KnowledgeError:
         value = record.get(key)
         if value is not None and not isinstance(value, str):
             return InputError(f'{label}: "{key}" must be a string')
+        if value is not None and _LONE_SURROGATE.search(value):
+            # "\ud800" without its pair is valid JSON but not text.
+            return InputError(f'{label}: "{key}" holds an invalid \\u escape (a lone surrogate)')
         fields[key] = value
     if not (fields["text"] or "").strip():
         return EmptyDocument(f'{label}: the "text" field is missing or empty')

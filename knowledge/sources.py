@@ -9,13 +9,14 @@ the rest; the label names the input for the user (``archive.jsonl:7``).
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import logging
 import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
@@ -217,19 +218,34 @@ class FolderListing:
     files: tuple[Path, ...]  # supported extensions, sorted, hidden ones left out
     skipped: int = 0  # other files (not hidden) that are not read
     problem: InputError | None = None  # why the walk stopped early
+    unreadable: tuple[Outcome, ...] = ()  # folders that could not be listed, and why
 
 
 def list_folder(root: str | Path) -> FolderListing:
     """The files under ``root`` with a supported extension, within the walk's bounds."""
     root = Path(root)
     files: list[Path] = []
+    unreadable: list[Outcome] = []
+
+    def cannot_list(exc: OSError) -> None:
+        where = _label(Path(exc.filename)) if exc.filename else _label(root)
+        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+        unreadable.append((where, InputError(f"Could not read the folder {where}: {reason}")))
+
+    skipped, problem = _walk_folder(root, files, cannot_list)
+    return FolderListing(tuple(files), skipped, problem, tuple(unreadable))
+
+
+def _walk_folder(
+    root: Path, files: list[Path], onerror: Callable[[OSError], None]
+) -> tuple[int, InputError | None]:
+    """Fill ``files``; (files skipped, why the walk stopped early if it did)."""
     skipped = entries = 0
-    for dirpath, dirnames, filenames in os.walk(root):  # does not follow directory links
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):  # no directory links
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         entries += len(dirnames) + len(filenames)
         if entries > MAX_WALK_ENTRIES:
-            problem = InputError(f"{root} holds too many entries; stopped walking it")
-            return FolderListing(tuple(files), skipped, problem)
+            return skipped, InputError(f"{root} holds too many entries; stopped walking it")
         for filename in sorted(filenames):
             if filename.startswith("."):
                 continue
@@ -237,10 +253,9 @@ def list_folder(root: str | Path) -> FolderListing:
                 skipped += 1
                 continue
             if len(files) >= MAX_FILES:
-                problem = InputError(f"{root} has more than {MAX_FILES:,} files; stopped")
-                return FolderListing(tuple(files), skipped, problem)
+                return skipped, InputError(f"{root} has more than {MAX_FILES:,} files; stopped")
             files.append(Path(dirpath, filename))
-    return FolderListing(tuple(files), skipped)
+    return skipped, None
 
 
 def documents_from_path(path: str | Path, *, config: KnowledgeConfig) -> Iterator[Outcome]:
@@ -251,6 +266,11 @@ def documents_from_path(path: str | Path, *, config: KnowledgeConfig) -> Iterato
     """
     root = Path(path).expanduser()
     if not root.exists():
+        try:
+            root.stat()
+        except OSError as exc:  # a symbolic link loop is not a missing file
+            if exc.strerror and exc.errno != errno.ENOENT:
+                raise InputError(f"{exc.strerror}: {_label(root)}") from None
         raise InputError(f"No such file or directory: {path}")
     if root.is_dir():
         return _walk(root, config)
@@ -393,9 +413,10 @@ def _walk(root: Path, config: KnowledgeConfig) -> Iterator[Outcome]:
     listing = list_folder(root)
     for path in listing.files:
         yield from _file_outcomes(path, config)
+    yield from listing.unreadable
     if listing.problem is not None:
         yield str(root), listing.problem
-    elif not listing.files:
+    elif not listing.files and not listing.unreadable:
         yield str(root), InputError(f"No {SUPPORTED_LIST} files found in {root}")
 
 

@@ -56,7 +56,8 @@ def test_json_lines_with_extra_fields_and_exceptions(tmp_path, capsys):
     assert (first["guild_id"], first["ms"]) == (42, 812.5)
     assert second["level"] == "ERROR" and "ValueError: bad thing" in second["exc"]
     assert [json.loads(line)["msg"] for line in capsys.readouterr().err.splitlines()] == [
-        "slow answer", "failed"
+        "slow answer",
+        "failed",
     ]
 
 

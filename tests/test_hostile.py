@@ -415,6 +415,27 @@ def test_discord_shows_the_same_one_line_reasons_for_a_bad_jsonl(any_archive):
     assert "sorry" not in message.lower()
 
 
+def test_ingest_path_names_link_loops_and_unreadable_folders(any_archive, tmp_path, monkeypatch):
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    [outcome] = any_archive.ingest_path(tmp_path / "loop")
+    assert outcome.error == f"Too many levels of symbolic links: {tmp_path / 'loop'}"
+    (tmp_path / "in" / "locked").mkdir(parents=True)
+    (tmp_path / "in" / "good.txt").write_text(GOOD_NOTE)
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # root reads every folder: refuse at the OS boundary instead
+        if os.fspath(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    outcomes = list(any_archive.ingest_path(tmp_path / "in"))
+    assert [o.error for o in outcomes] == [
+        None,
+        f"Could not read the folder {tmp_path / 'in' / 'locked'}: permission denied",
+    ]
+
+
 # --- a damaged store ---------------------------------------------------------------------
 
 
@@ -439,6 +460,7 @@ HOSTILE_INPUTS = (
     len(LONG_RUNS) + len(NOT_ENCODINGS) + 5  # the CLI folder: + dense, deep, empty, rtl, loop
     + sum(1 for _, r in JSONL_RECORDS if r is not None) + 6  # bad and odd records
     + 1 + 1 + 2 + 2  # stdin, a long word, a link loop, two unreadable folders
+    + 2  # a link loop and an unreadable folder through ingest_path
     + 2  # undecodable --batch lines
     + len(API_CASES) + 5 + len(API_CHARSET_CASES)
     + (len(JSONL_RECORDS) - 2) * 2  # the JSONL through the API and Discord, less the good two

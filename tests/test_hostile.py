@@ -458,11 +458,11 @@ def test_a_file_that_is_not_a_database_cannot_be_opened_by_name(tmp_path, capsys
 #: How many hostile inputs this module tries, per backend (reported in issue 11's closing note).
 HOSTILE_INPUTS = (
     len(LONG_RUNS) + len(NOT_ENCODINGS) + 5  # the CLI folder: + dense, deep, empty, rtl, loop
-    + sum(1 for _, r in JSONL_RECORDS if r is not None) + 6  # bad and odd records
-    + 1 + 1 + 2 + 2  # stdin, a long word, a link loop, two unreadable folders
-    + 2  # a link loop and an unreadable folder through ingest_path
+    + len(JSONL_RECORDS) - 2  # every record but the first and last good ones
+    + 1 + 1 + 1 + 2  # hostile stdin, a long word, a link loop, two unreadable folders
     + 2  # undecodable --batch lines
-    + len(API_CASES) + 5 + len(API_CHARSET_CASES)
-    + (len(JSONL_RECORDS) - 2) * 2  # the JSONL through the API and Discord, less the good two
+    + len(API_CASES) + 4 + len(API_CHARSET_CASES)  # + 4 bad collection names
+    + (len(JSONL_RECORDS) - 2) * 2  # the JSONL through the API and through Discord
+    + 2  # a link loop and an unreadable folder through ingest_path
     + 2  # damaged SQLite files (SQLite only)
 )  # fmt: skip

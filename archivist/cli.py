@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import errno
 import getpass
 import json
 import logging
@@ -403,9 +404,11 @@ def _ingest_folder(ctx: Context, folder: str, skipped: Counter[str]) -> Iterator
     skipped["files"] += listing.skipped
     for path in listing.files:
         yield from ctx.service().ingest_path(path, collection=ctx.collection, added_by=ctx.added_by)
+    for label, problem in listing.unreadable:
+        yield IngestOutcome(label, error=str(problem))
     if listing.problem is not None:
         yield IngestOutcome(folder, error=str(listing.problem))
-    elif not listing.files:
+    elif not listing.files and not listing.unreadable:
         yield IngestOutcome(folder, error=f"no {SUPPORTED_LIST} files there")
 
 
@@ -435,7 +438,7 @@ def _ingest_source(
             yield IngestOutcome(source, svc.ingest_url(source, **common))
             return
         if not os.path.exists(source):
-            yield IngestOutcome(source, error="no such file or directory")
+            yield IngestOutcome(source, error=_missing(source))
             return
         if meta:
             yield _ingest_file_with_meta(ctx, source, meta)
@@ -450,6 +453,16 @@ def _ingest_source(
         yield IngestOutcome(source, error="not UTF-8 text")
     except OSError as exc:
         yield IngestOutcome(source, error=exc.strerror or str(exc))
+
+
+def _missing(path: str) -> str:
+    """Why a path that does not exist cannot be read: absent, or a symbolic link loop."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.strerror and exc.errno != errno.ENOENT:
+            return exc.strerror[0].lower() + exc.strerror[1:]
+    return "no such file or directory"
 
 
 def _ingest_file_with_meta(ctx: Context, path: str, meta: dict) -> IngestOutcome:
@@ -527,7 +540,8 @@ def _ask_batch(ctx: Context, *, k: int, offset: int) -> int:
     svc = ctx.service()
     failed = 0
     for raw in sys.stdin:
-        question = raw.strip()
+        # Undecodable bytes arrive as lone surrogates; written back they are not UTF-8.
+        question = _printable(raw.strip())
         if not question:
             continue
         try:

@@ -119,7 +119,9 @@ class _ConsoleFilter(logging.Filter):
     """Drops records logged with ``extra={"console": False}`` unless verbose.
 
     The command line logs unexpected tracebacks that way: they reach ``LOG_FILE``,
-    while the terminal gets one line (and the traceback only with ``-v``).
+    while the terminal gets one line (and the traceback only with ``-v``). The
+    extraction libraries' own errors ("empty HTML tree") are dropped the same
+    way: the user already gets our one-line refusal for that page.
     """
 
     def __init__(self, verbose: bool) -> None:
@@ -127,7 +129,11 @@ class _ConsoleFilter(logging.Filter):
         self.verbose = verbose
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.verbose or getattr(record, "console", True)
+        if self.verbose:
+            return True
+        if record.name.split(".", 1)[0] in _EXTRACTION_LIBRARIES:
+            return False
+        return getattr(record, "console", True)
 
 
 def setup_logging(

@@ -156,4 +156,3 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         merged.update(dotenv_values(env_file))
     merged.update({key: value for key, value in os.environ.items() if key in _KEYS})
     return settings_from_mapping(merged)
-

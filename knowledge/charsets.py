@@ -115,7 +115,7 @@ def _readings(data: bytes):
         seen.add(codec)
         try:
             yield codec, data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
+        except (UnicodeError, LookupError):
             continue
 
 

@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from charset_normalizer import from_bytes
 
-from knowledge.errors import EmptyDocument
+from knowledge.errors import EmptyDocument, TooLarge
 from knowledge.types import Document
 
 if TYPE_CHECKING:
@@ -35,8 +35,16 @@ DATE_PARAMS = {"extensive_search": False, "original_date": True}
 LINK_SHARE_LIMIT = 0.8
 #: Where a ``<meta charset>`` must appear, per the HTML standard's prescan.
 META_SCAN_BYTES = 4096
+#: Elements a page may hold. Extraction costs time and memory per element, not
+#: per byte: 4 MB of ``<p>x</p>`` took 45 s and ~1 GB, while a long news or
+#: encyclopedia page holds a few thousand to a few tens of thousands.
+MAX_ELEMENTS = 60_000
+#: libxml2 stops building the tree at this depth and silently drops what lies
+#: deeper (and everything after it): such a page is refused, not half read.
+MAX_DEPTH = 255
 
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table"})
+_START_TAG = re.compile(r"<[A-Za-z]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
 _SPACES = re.compile(r"[^\S\n]+")
@@ -78,9 +86,20 @@ def html_to_document(
     else:
         # Lone surrogates (from a careless caller) make lxml drop the rest of the page.
         text = html.encode("utf-8", errors="replace").decode("utf-8")
+    elements = sum(1 for _ in _START_TAG.finditer(text))
+    if elements > MAX_ELEMENTS:
+        raise TooLarge(
+            f"{name} has {elements:,} HTML elements, more than the {MAX_ELEMENTS:,} "
+            "Archivist reads in one page"
+        )
     tree = trafilatura.load_html(text) if text.strip() else None
     if tree is None:
         raise EmptyDocument(f"No readable text found in {name}")
+    if _depth(tree) > MAX_DEPTH:
+        raise TooLarge(
+            f"{name} nests its HTML more than {MAX_DEPTH} elements deep; "
+            "text that deep cannot be read"
+        )
     language = _page_language(tree)
     canonical = _canonical_url(tree, url)
     # trafilatura prunes the tree it is given; metadata above is read first.
@@ -144,11 +163,22 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
         if codec and codec != "utf-8":
             try:
                 return data.decode(codec)
-            except UnicodeDecodeError:
+            except (UnicodeError, LookupError):
                 continue
     guess = from_bytes(data[: 256 * 1024]).best()
     codec = codec_for(guess.encoding) if guess is not None else None
     return data.decode(codec or "cp1252", errors="replace")
+
+
+def _depth(tree: HtmlElement) -> int:
+    """How deep the tree's elements are nested (the root is 1)."""
+    deepest = 0
+    stack = [(tree, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
 
 
 def fallback_title(text: str, limit: int = 80) -> str:
@@ -262,13 +292,30 @@ def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     return None
 
 
+#: Python text codecs that are not character encodings a document can be written in.
+_NOT_ENCODINGS = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"}
+)
+
+
 def codec_for(label: str | None) -> str | None:
-    """Python's name for an encoding label (web aliases applied), or None if unknown."""
+    """Python's name for an encoding label (web aliases applied), or None if unknown.
+
+    Only character encodings count: a page declaring ``rot13``, ``base64`` or
+    ``zlib`` (codecs Python knows, but not encodings) is read as if it declared
+    nothing, and so is a label that is not a name at all.
+    """
     if not label:
         return None
     label = label.strip().lower()
     label = _WEB_ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
+    if not label.isprintable() or not label.isascii():
         return None
+    try:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
+        return None
+    # rot13, base64, hex, zlib, bz2, uu, quopri: bytes-to-bytes or str-to-str.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_ENCODINGS:
+        return None
+    return info.name

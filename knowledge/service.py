@@ -10,21 +10,24 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import embedding, fulltext, ranking, search, sources, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
+    InputError,
     InvalidQuery,
     KnowledgeError,
     NotFound,
@@ -52,6 +55,12 @@ log = logging.getLogger(__name__)
 #: Longest question looked at; the rest is ignored (its first terms count).
 MAX_QUESTION_CHARS = 2000
 MAX_TITLE_CHARS = 300
+#: The longest collection name (the column's width on PostgreSQL).
+MAX_COLLECTION_CHARS = 100
+#: Characters that reorder the text around them: a title holding one can turn
+#: the line it is printed in (terminal, Discord) backwards.
+_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class Archivist:
@@ -96,6 +105,8 @@ class Archivist:
             self._check_model(embedder.name)
         else:
             log.info("semantic search is off: %s", self.semantic.reason)
+        #: The store generation the expander's cache was filled under.
+        self._generation: int | None = None
 
     def close(self) -> None:
         self._engine.dispose()
@@ -117,10 +128,22 @@ class Archivist:
             raise TooLarge(f"The text is larger than the {_megabytes(limit)} limit.")
 
     def _collections(self, collections: Iterable[str] | None) -> list[str]:
-        return list(dict.fromkeys(collections)) if collections else [self.config.default_collection]
+        if not collections:
+            return [self.config.default_collection]
+        return [_collection_name(c) for c in dict.fromkeys(collections)]
+
+    def _collection(self, collection: str | None) -> str:
+        return _collection_name(collection) if collection else self.config.default_collection
 
     def _session(self) -> Session:
         return self._sessions()
+
+    def _refresh_caches(self, session: Session) -> None:
+        """Forget cached vocabulary when any process added or removed an article."""
+        current = store.generation(session)
+        if current != self._generation:
+            self._expander.clear()
+            self._generation = current
 
     # --- ingest -------------------------------------------------------------------
 
@@ -136,7 +159,9 @@ class Archivist:
             EmptyDocument: nothing to store.
             TooLarge: over ``max_document_bytes``.
         """
-        collection = collection or self.config.default_collection
+        collection = self._collection(collection)
+        document = _clean_document(document)
+        added_by = _clean(added_by)
         body = document.text[document.body_start :]
         if not body.strip():
             raise EmptyDocument("There is no text to store.")
@@ -196,8 +221,9 @@ class Archivist:
                 if attempt:
                     raise
                 article = _fresh_copy(article)
-            except OperationalError as exc:
-                raise StoreError(f"The database refused the article: {exc.orig}") from exc
+            except DBAPIError as exc:
+                reason = " ".join(str(exc.orig).split())
+                raise StoreError(f"The database refused the article: {reason}") from exc
         self._expander.clear()
         log.info(
             "stored article %d (%d passages) in %s", summary.id, summary.passage_count, collection
@@ -218,6 +244,9 @@ class Archivist:
     ) -> Ingested:
         """Store pasted text; a first short line is taken as its title unless given."""
         self._check_size(text_)
+        text_, title, url, date, author, source_ref = (
+            _clean(v) for v in (text_, title, url, date, author, source_ref)
+        )
         document = sources.document_from_text(
             text_, title=title, url=url, date=date, author=author, source_ref=source_ref
         )
@@ -227,6 +256,9 @@ class Archivist:
         self, url: str, *, collection: str | None = None, added_by: str | None = None
     ) -> Ingested:
         """Fetch a web page (safely, within the configured limits) and store it."""
+        if _clean(url) != url or not url.isprintable():
+            raise InputError("That is not a web address (http:// or https://).")
+        collection = self._collection(collection)
         document = sources.documents_from_url(url, config=self.config)
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
@@ -241,7 +273,12 @@ class Archivist:
         source_ref: str | None = None,
     ) -> list[IngestOutcome]:
         """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles."""
+        name = _clean(name) or "file"
+        source_ref = _clean(source_ref)
+        if content_type is not None and not content_type.isprintable():
+            content_type = None  # a header cannot hold control characters: ignore it
         try:
+            collection = self._collection(collection)
             parsed = sources.documents_from_bytes(
                 name, data, content_type=content_type, config=self.config, source_ref=source_ref
             )
@@ -316,6 +353,7 @@ class Archivist:
             raise InvalidQuery("Your question has no words to search for.")
         k = max(1, min(k or self.config.top_k, 25))
         with self._session() as session:
+            self._refresh_caches(session)
             ranked = ranking.answer_question(
                 session,
                 self._searcher,
@@ -378,7 +416,7 @@ class Archivist:
 
         try:
             return embed_some(self._sessions, self._embedder, limit)
-        except OperationalError as exc:
+        except DBAPIError as exc:
             raise StoreError(f"The database refused the vectors: {exc.orig}") from exc
 
     # --- browse and moderate -------------------------------------------------------
@@ -484,12 +522,68 @@ def _megabytes(size: int) -> str:
     return f"{size / 1_000_000:g} MB"
 
 
+def _clean(value: str | None) -> str | None:
+    """Text both databases store alike: NULs dropped, lone surrogates as U+FFFD.
+
+    PostgreSQL refuses NUL where SQLite keeps it; no encoder takes a surrogate
+    that is not half of a pair (from a careless caller, or a file name that is
+    not UTF-8).
+    """
+    if value is None:
+        return None
+    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
+
+
+def _clean_document(document: Document) -> Document:
+    """The document with every text field :func:`_clean`, ``body_start`` kept in step."""
+    body_start = document.body_start - document.text.count("\x00", 0, document.body_start)
+    title = _clean(document.title)
+    author = _BIDI_CONTROLS.sub("", _clean(document.author) or "") or None
+    date = _clean(document.date)
+    if date:
+        iso = sources.normalize_date(date)
+        if iso is None:
+            shown = date.strip()[:40]
+            raise InputError(f"Could not read the date {shown!r}; write it as YYYY-MM-DD")
+        date = iso
+    return replace(
+        document,
+        text=_clean(document.text),
+        title=title,
+        author=author,
+        date=date or None,
+        url=_clean(document.url),
+        canonical_url=_clean(document.canonical_url),
+        source_kind=(_clean(document.source_kind) or "text")[:20],
+        source_ref=_clean(document.source_ref),
+        body_start=max(0, body_start),
+    )
+
+
+def _collection_name(name: str) -> str:
+    """A collection name as given, if it is one both databases can hold.
+
+    Raises:
+        InputError: empty, longer than :data:`MAX_COLLECTION_CHARS`, or holding
+            control characters or lone surrogates.
+    """
+    if (
+        not isinstance(name, str)
+        or not name.strip()
+        or len(name) > MAX_COLLECTION_CHARS
+        or not name.isprintable()
+        or _SURROGATE.search(name)
+    ):
+        raise InputError(f"A collection name is 1 to {MAX_COLLECTION_CHARS} printable characters.")
+    return name
+
+
 def _title(document: Document) -> str:
     title = " ".join((document.title or "").split())
     if not title:
         words = " ".join(document.text[document.body_start :].split())
         title = words[:80].rsplit(" ", 1)[0] + "…" if len(words) > 80 else words
-    return title[:MAX_TITLE_CHARS]
+    return _BIDI_CONTROLS.sub("", title)[:MAX_TITLE_CHARS]
 
 
 def _fresh_copy(article: Article) -> Article:

@@ -9,13 +9,14 @@ the rest; the label names the input for the user (``archive.jsonl:7``).
 from __future__ import annotations
 
 import codecs
+import errno
 import json
 import logging
 import os
 import re
 import stat
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
@@ -110,6 +111,7 @@ _BOMS = (
 )
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def decode_text(data: bytes, *, declared_charset: str | None = None, name: str = "input") -> str:
@@ -216,19 +218,34 @@ class FolderListing:
     files: tuple[Path, ...]  # supported extensions, sorted, hidden ones left out
     skipped: int = 0  # other files (not hidden) that are not read
     problem: InputError | None = None  # why the walk stopped early
+    unreadable: tuple[Outcome, ...] = ()  # folders that could not be listed, and why
 
 
 def list_folder(root: str | Path) -> FolderListing:
     """The files under ``root`` with a supported extension, within the walk's bounds."""
     root = Path(root)
     files: list[Path] = []
+    unreadable: list[Outcome] = []
+
+    def cannot_list(exc: OSError) -> None:
+        where = _label(Path(exc.filename)) if exc.filename else _label(root)
+        reason = "permission denied" if isinstance(exc, PermissionError) else exc.strerror
+        unreadable.append((where, InputError(f"Could not read the folder {where}: {reason}")))
+
+    skipped, problem = _walk_folder(root, files, cannot_list)
+    return FolderListing(tuple(files), skipped, problem, tuple(unreadable))
+
+
+def _walk_folder(
+    root: Path, files: list[Path], onerror: Callable[[OSError], None]
+) -> tuple[int, InputError | None]:
+    """Fill ``files``; (files skipped, why the walk stopped early if it did)."""
     skipped = entries = 0
-    for dirpath, dirnames, filenames in os.walk(root):  # does not follow directory links
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):  # no directory links
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         entries += len(dirnames) + len(filenames)
         if entries > MAX_WALK_ENTRIES:
-            problem = InputError(f"{root} holds too many entries; stopped walking it")
-            return FolderListing(tuple(files), skipped, problem)
+            return skipped, InputError(f"{root} holds too many entries; stopped walking it")
         for filename in sorted(filenames):
             if filename.startswith("."):
                 continue
@@ -236,10 +253,9 @@ def list_folder(root: str | Path) -> FolderListing:
                 skipped += 1
                 continue
             if len(files) >= MAX_FILES:
-                problem = InputError(f"{root} has more than {MAX_FILES:,} files; stopped")
-                return FolderListing(tuple(files), skipped, problem)
+                return skipped, InputError(f"{root} has more than {MAX_FILES:,} files; stopped")
             files.append(Path(dirpath, filename))
-    return FolderListing(tuple(files), skipped)
+    return skipped, None
 
 
 def documents_from_path(path: str | Path, *, config: KnowledgeConfig) -> Iterator[Outcome]:
@@ -250,6 +266,11 @@ def documents_from_path(path: str | Path, *, config: KnowledgeConfig) -> Iterato
     """
     root = Path(path).expanduser()
     if not root.exists():
+        try:
+            root.stat()
+        except OSError as exc:  # a symbolic link loop is not a missing file
+            if exc.strerror and exc.errno != errno.ENOENT:
+                raise InputError(f"{exc.strerror}: {_label(root)}") from None
         raise InputError(f"No such file or directory: {path}")
     if root.is_dir():
         return _walk(root, config)
@@ -318,7 +339,9 @@ def _text_document(
 def _jsonl_record(line: str, label: str) -> Document | KnowledgeError:
     try:
         record = json.loads(line)
-    except json.JSONDecodeError:
+    except RecursionError:
+        return InputError(f"{label}: nested too deeply to read")
+    except ValueError:  # JSONDecodeError, or an integer longer than Python reads
         return InputError(f"{label}: not valid JSON")
     if not isinstance(record, dict):
         return InputError(f'{label}: expected an object with a "text" field')
@@ -327,6 +350,9 @@ def _jsonl_record(line: str, label: str) -> Document | KnowledgeError:
         value = record.get(key)
         if value is not None and not isinstance(value, str):
             return InputError(f'{label}: "{key}" must be a string')
+        if value is not None and _LONE_SURROGATE.search(value):
+            # "\ud800" without its pair is valid JSON but not text.
+            return InputError(f'{label}: "{key}" holds an invalid \\u escape (a lone surrogate)')
         fields[key] = value
     if not (fields["text"] or "").strip():
         return EmptyDocument(f'{label}: the "text" field is missing or empty')
@@ -387,9 +413,10 @@ def _walk(root: Path, config: KnowledgeConfig) -> Iterator[Outcome]:
     listing = list_folder(root)
     for path in listing.files:
         yield from _file_outcomes(path, config)
+    yield from listing.unreadable
     if listing.problem is not None:
         yield str(root), listing.problem
-    elif not listing.files:
+    elif not listing.files and not listing.unreadable:
         yield str(root), InputError(f"No {SUPPORTED_LIST} files found in {root}")
 
 
@@ -442,7 +469,7 @@ def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
     if declared and declared.startswith(("utf-16", "utf-32")):
         try:
             return data.decode(declared)
-        except UnicodeDecodeError:
+        except UnicodeError:
             pass
     kind = binary_kind(data)
     if kind is not None:
@@ -455,7 +482,7 @@ def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
     if declared:
         try:
             return data.decode(declared)
-        except UnicodeDecodeError:
+        except (UnicodeError, LookupError):
             log.debug("%s is not %s as declared", name, declared)
     text = decode_legacy(data, name=name)
     if text is not None:

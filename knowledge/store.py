@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import (
+    BigInteger,
     Engine,
-    Integer,
     Text,
     bindparam,
     cast,
@@ -24,11 +24,12 @@ from sqlalchemy import (
     func,
     inspect,
     select,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from knowledge import fulltext
@@ -92,6 +93,10 @@ def _add_meta(connection: Connection) -> None:
     Meta.__table__.create(connection)
 
 
+def _add_generation(connection: Connection) -> None:
+    connection.execute(Meta.__table__.insert().values(key=GENERATION_KEY, value="0"))
+
+
 def _add_vectors(connection: Connection) -> None:
     PassageVector.__table__.create(connection)
 
@@ -101,7 +106,8 @@ def _add_vectors(connection: Connection) -> None:
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _create_schema),
     (2, _add_meta),
-    (3, _add_vectors),
+    (3, _add_generation),
+    (4, _add_vectors),
 ]
 
 
@@ -123,6 +129,13 @@ def migrate(engine: Engine) -> int:
             ):
                 raise StoreError(f"Cannot open the database: {exc.orig}") from exc
             log.info("another process migrated the database first; checking again")
+        except DatabaseError as exc:
+            # A damaged file, or one that is not a database at all.
+            where = engine.url.render_as_string(hide_password=True)
+            if engine.dialect.name == "sqlite":
+                where = engine.url.database or where
+            reason = " ".join(str(exc.orig).split())
+            raise StoreError(f"Cannot open the database {where}: {reason}") from exc
     raise AssertionError("unreachable")
 
 
@@ -334,6 +347,36 @@ def load_passages(session: Session, ids: Sequence[int]) -> dict[int, tuple[Passa
 
 # --- facts about the store ------------------------------------------------------------
 
+#: The ``meta`` row counting changes to the stored articles.
+GENERATION_KEY = "generation"
+
+
+def generation(session: Session) -> int:
+    """How many times articles were added or removed, in any process.
+
+    One primary-key lookup: cheap enough to read before every question. A
+    reader that caches what it derived from the store (vocabulary expansions,
+    passage counts, embeddings) compares this with the value it cached under
+    and starts afresh when it changed. It only ever grows.
+    """
+    value = session.execute(select(Meta.value).where(Meta.key == GENERATION_KEY)).scalar()
+    return int(value) if value is not None else 0
+
+
+def bump_generation(session: Session) -> None:
+    """Count a change, in the transaction making it.
+
+    One atomic UPDATE: concurrent writers each add one (PostgreSQL locks the
+    row until commit, SQLite has one writer at a time). It runs last in a
+    write, after the term rows are locked in sorted order, so it adds no
+    lock-order cycle. ``value`` is text, hence the casts.
+    """
+    session.execute(
+        update(Meta)
+        .where(Meta.key == GENERATION_KEY)
+        .values(value=cast(cast(Meta.value, BigInteger) + 1, Text))
+    )
+
 
 def get_meta(session: Session, key: str) -> str | None:
     row = session.get(Meta, key)
@@ -342,28 +385,6 @@ def get_meta(session: Session, key: str) -> str | None:
 
 def set_meta(session: Session, key: str, value: str) -> None:
     session.merge(Meta(key=key, value=value))
-
-
-GENERATION = "generation"
-
-
-def generation(session: Session) -> int:
-    """A number that changes whenever articles or vectors are added or removed,
-    by this process or any other: caches compare it, one indexed read a question."""
-    value = session.execute(select(Meta.value).where(Meta.key == GENERATION)).scalar()
-    return int(value) if value else 0
-
-
-def bump_generation(session: Session) -> None:
-    """Advance the generation inside the caller's transaction (atomic, race-safe)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    table = Meta.__table__
-    statement = insert(table).values(key=GENERATION, value="1")
-    statement = statement.on_conflict_do_update(
-        index_elements=[table.c.key],
-        set_={"value": cast(cast(table.c.value, Integer) + 1, Text)},
-    )
-    session.execute(statement)
 
 
 # --- vectors ------------------------------------------------------------------------

@@ -36,6 +36,9 @@ _TOKEN = re.compile(
     r"|[^\W\d_]+",
 )
 _GROUP_SEPARATORS = re.compile(r"[.,\s\u00a0\u202f]")
+#: Longer runs of letters or digits are not words (a hash, base64, a key held
+#: down): they are neither indexed nor searched. The vocabulary column holds 200.
+MAX_TERM_CHARS = 64
 
 #: Words that carry no weight in a question on top of the stop lists: they
 #: say what kind of answer is wanted, not what it is about.
@@ -84,7 +87,8 @@ class Token:
 def tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[Token]:
     """Yield the normalised words of ``text[start:end]`` with absolute offsets.
 
-    Links and @handles are not words: they are skipped.
+    Links and @handles are not words: they are skipped, and so are terms
+    longer than :data:`MAX_TERM_CHARS`.
     """
     for match in _TOKEN.finditer(text, start, len(text) if end is None else end):
         if match.lastgroup == "link":
@@ -97,7 +101,7 @@ def tokens(text: str, start: int = 0, end: int | None = None) -> Iterator[Token]
                 term = raw.replace(",", ".")
         else:
             term = _fold_word(raw)
-        if term:
+        if term and len(term) <= MAX_TERM_CHARS:
             yield Token(term, match.start(), match.end())
 
 

@@ -33,8 +33,7 @@ MESSAGES_PATH = r"/channels/\d+/messages"
 
 
 class ArchiveModal(discord.ui.Modal, title="Add a note"):
-    note: discord.ui.TextInput[ArchiveModal] = discord.ui.TextInput(label="Note",
-                                                                     custom_id="note")
+    note: discord.ui.TextInput[ArchiveModal] = discord.ui.TextInput(label="Note", custom_id="note")
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         await interaction.response.send_message(f"noted: {self.note.value}", ephemeral=True)
@@ -42,13 +41,19 @@ class ArchiveModal(discord.ui.Modal, title="Add a note"):
 
 class MoreView(discord.ui.View):
     @discord.ui.button(label="More", custom_id="more")
-    async def more(self, interaction: discord.Interaction, button: discord.ui.Button[MoreView],
-                   ) -> None:
+    async def more(
+        self,
+        interaction: discord.Interaction,
+        button: discord.ui.Button[MoreView],
+    ) -> None:
         await interaction.response.edit_message(content="page 2", view=None)
 
     @discord.ui.button(label="Later", custom_id="later")
-    async def later(self, interaction: discord.Interaction, button: discord.ui.Button[MoreView],
-                    ) -> None:
+    async def later(
+        self,
+        interaction: discord.Interaction,
+        button: discord.ui.Button[MoreView],
+    ) -> None:
         await interaction.response.defer()
         await interaction.followup.send("reminder set", ephemeral=True)
 
@@ -71,8 +76,9 @@ def make_bot(*, message_content: bool = True, members: bool = False) -> commands
 
     @bot.command()
     async def quiet(ctx: commands.Context[commands.Bot]) -> None:
-        await ctx.reply(f"{ctx.author.mention} @everyone",
-                        allowed_mentions=discord.AllowedMentions.none())
+        await ctx.reply(
+            f"{ctx.author.mention} @everyone", allowed_mentions=discord.AllowedMentions.none()
+        )
 
     @bot.command()
     async def perms(ctx: commands.Context[commands.Bot]) -> None:
@@ -103,10 +109,15 @@ def make_bot(*, message_content: bool = True, members: bool = False) -> commands
         await interaction.response.send_message(f"finding {topic}")
 
     @find.autocomplete("topic")
-    async def find_topics(interaction: discord.Interaction, current: str,
-                          ) -> list[app_commands.Choice[str]]:
-        return [app_commands.Choice(name=t, value=t) for t in ("ferry", "festival")
-                if t.startswith(current)]
+    async def find_topics(
+        interaction: discord.Interaction,
+        current: str,
+    ) -> list[app_commands.Choice[str]]:
+        return [
+            app_commands.Choice(name=t, value=t)
+            for t in ("ferry", "festival")
+            if t.startswith(current)
+        ]
 
     @bot.tree.command(description="Remove messages")
     @app_commands.default_permissions(manage_messages=True)
@@ -167,7 +178,9 @@ async def test_prefix_command_reply_and_who_it_pings(fake_discord: FakeDiscord):
         assert quiet.json["allowed_mentions"] == {"parse": []}
         assert not fake_discord.pings(quiet.response)
     assert [m["content"] for m in fake_discord.bot_messages(general)] == [
-        "pong", f"{alice.mention} @everyone"]
+        "pong",
+        f"{alice.mention} @everyone",
+    ]
 
 
 async def test_without_message_content_intent_guild_text_arrives_blank(fake_discord):
@@ -175,12 +188,16 @@ async def test_without_message_content_intent_guild_text_arrives_blank(fake_disc
     general = fake_discord.guild.channel("general")
     async with running_client(bot, fake_discord):
         await fake_discord.send_message(general, fake_discord.guild.member("bob"), "secret")
-        await fake_discord.send_message(general, fake_discord.guild.member("bob"),
-                                        f"{fake_discord.bot_user.mention} hello")
+        await fake_discord.send_message(
+            general, fake_discord.guild.member("bob"), f"{fake_discord.bot_user.mention} hello"
+        )
         await fake_discord.send_dm(fake_discord.user("bob"), "in private")
         await fake_discord.wait_until(lambda: len(bot.seen) == 3, what="three messages")
     assert [m.content for m in bot.seen] == [
-        "", f"{fake_discord.bot_user.mention} hello", "in private"]
+        "",
+        f"{fake_discord.bot_user.mention} hello",
+        "in private",
+    ]
 
 
 async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDiscord):
@@ -191,8 +208,7 @@ async def test_slash_command_synced_deferred_then_followup(fake_discord: FakeDis
             await fake_discord.send_command(alice, "ask", {"question": "too early"})
         await bot.tree.sync()
         put = await fake_discord.wait_for_call("PUT", r"/applications/\d+/commands")
-        assert {c["name"] for c in put.json} == {"ask", "find", "note", "purge",
-                                                 "Save to archive"}
+        assert {c["name"] for c in put.json} == {"ask", "find", "note", "purge", "Save to archive"}
 
         interaction = await fake_discord.send_command(alice, "ask", {"question": "who met Kim"})
         assert (await fake_discord.wait_for_response(interaction))["type"] == 5
@@ -216,8 +232,9 @@ async def test_commands_hidden_by_default_permissions_cannot_be_run(fake_discord
 
 async def test_messages_in_channels_hidden_from_the_bot_never_reach_it(fake_discord):
     guild = fake_discord.guild
-    secret = guild.add_channel("secret", overwrites=[
-        Overwrite.for_(fake_discord.bot_member(guild), deny=VIEW_CHANNEL)])
+    secret = guild.add_channel(
+        "secret", overwrites=[Overwrite.for_(fake_discord.bot_member(guild), deny=VIEW_CHANNEL)]
+    )
     bot = make_bot()
     async with running_client(bot, fake_discord):
         alice = guild.member("alice")
@@ -232,10 +249,13 @@ async def test_autocomplete_choices(fake_discord: FakeDiscord):
     async with running_client(bot, fake_discord):
         await bot.tree.sync()
         typing = await fake_discord.send_autocomplete(
-            fake_discord.guild.member("bob"), "find", {"topic": "fe"}, focused="topic")
+            fake_discord.guild.member("bob"), "find", {"topic": "fe"}, focused="topic"
+        )
         assert (await fake_discord.wait_for_response(typing))["type"] == 8
-    assert typing.choices == [{"name": "ferry", "value": "ferry"},
-                              {"name": "festival", "value": "festival"}]
+    assert typing.choices == [
+        {"name": "ferry", "value": "ferry"},
+        {"name": "festival", "value": "festival"},
+    ]
 
 
 async def test_button_click_updates_the_message(fake_discord: FakeDiscord):
@@ -277,8 +297,12 @@ async def test_modal_and_message_context_menu(fake_discord: FakeDiscord):
 async def test_attachment_is_read_through_the_fake_cdn(fake_discord: FakeDiscord):
     general = fake_discord.guild.channel("general")
     async with running_client(make_bot(), fake_discord):
-        await fake_discord.send_message(general, fake_discord.guild.member("alice"), "!read",
-                                        attachments=[Upload("notes.txt", NOTES)])
+        await fake_discord.send_message(
+            general,
+            fake_discord.guild.member("alice"),
+            "!read",
+            attachments=[Upload("notes.txt", NOTES)],
+        )
         reply = await fake_discord.wait_for_message(general)
     assert message_text(reply) == "notes.txt: " + NOTES.decode()
     assert fake_discord.calls_to("GET", r"/attachments/\d+/\d+/notes\.txt")
@@ -291,7 +315,8 @@ async def test_bot_upload_is_parsed_and_served(fake_discord: FakeDiscord):
         await fake_discord.send_message(general, fake_discord.guild.member("bob"), "!export")
         call = await fake_discord.wait_for_call("POST", MESSAGES_PATH)
         sent = bot.get_channel(general.id).get_partial_message(  # type: ignore[union-attr]
-            int(call.response["id"]))
+            int(call.response["id"])
+        )
         fetched = await sent.fetch()
         assert await fetched.attachments[0].read() == NOTES
     assert call.json["content"] == "here"
@@ -335,8 +360,10 @@ async def test_rest_reads_edits_reactions_and_deletes(fake_discord: FakeDiscord)
 
 async def test_discord_side_errors_reach_the_client(fake_discord: FakeDiscord):
     guild = fake_discord.guild
-    muted = guild.add_channel("announcements", overwrites=[
-        Overwrite.for_(fake_discord.bot_member(guild), deny=SEND_MESSAGES)])
+    muted = guild.add_channel(
+        "announcements",
+        overwrites=[Overwrite.for_(fake_discord.bot_member(guild), deny=SEND_MESSAGES)],
+    )
     bot = make_bot()
     async with running_client(bot, fake_discord):
         general = bot.get_channel(guild.channel("general").id)
@@ -368,8 +395,12 @@ async def test_reconnect_resumes_the_session(fake_discord: FakeDiscord):
     async with running_client(bot, fake_discord):
         await fake_discord.request_reconnect()
         await fake_discord.wait_until(
-            lambda: any(f["op"] == 6 for f in fake_discord.gateway.received)
-            and fake_discord.gateway.connected, what="a RESUME")
+            lambda: (
+                any(f["op"] == 6 for f in fake_discord.gateway.received)
+                and fake_discord.gateway.connected
+            ),
+            what="a RESUME",
+        )
         await fake_discord.send_message(general, fake_discord.guild.member("bob"), "!ping")
         assert (await fake_discord.wait_for_message(general))["content"] == "pong"
     assert sum(f["op"] == 2 for f in fake_discord.gateway.received) == 1  # no re-IDENTIFY
@@ -396,6 +427,7 @@ async def test_close_is_clean(fake_discord: FakeDiscord):
         assert fake_discord.gateway.connected
     # running_client awaited client.start() to its end: it returned, it did not raise.
     assert bot.is_closed()
-    await fake_discord.wait_until(lambda: not fake_discord.gateway.connections,
-                                  what="the websocket to close")
+    await fake_discord.wait_until(
+        lambda: not fake_discord.gateway.connections, what="the websocket to close"
+    )
     assert not fake_discord.gateway.connected

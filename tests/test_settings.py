@@ -78,8 +78,16 @@ def test_env_file_none_reads_only_the_environment(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     ("raw", "expected"),
-    [("1", True), ("TRUE", True), ("yes", True), ("on", True),
-     ("0", False), ("false", False), ("No", False), ("off", False)],
+    [
+        ("1", True),
+        ("TRUE", True),
+        ("yes", True),
+        ("on", True),
+        ("0", False),
+        ("false", False),
+        ("No", False),
+        ("off", False),
+    ],
 )
 def test_booleans(monkeypatch, raw, expected):
     monkeypatch.setenv("ARCHIVIST_ALLOW_DMS", raw)
@@ -103,8 +111,13 @@ def test_every_bad_value_is_named_in_one_error(tmp_path, monkeypatch):
     with pytest.raises(SettingsError) as caught:
         load_settings()
     message = str(caught.value)
-    for key in ("ARCHIVIST_TOP_K", "LOG_LEVEL", "ARCHIVIST_ALLOW_DMS",
-                "ARCHIVIST_ALLOWED_CHANNELS", "ARCHIVIST_MIN_CONFIDENCE"):
+    for key in (
+        "ARCHIVIST_TOP_K",
+        "LOG_LEVEL",
+        "ARCHIVIST_ALLOW_DMS",
+        "ARCHIVIST_ALLOWED_CHANNELS",
+        "ARCHIVIST_MIN_CONFIDENCE",
+    ):
         assert key in message
     assert "\n" not in message
 

@@ -56,11 +56,14 @@ def populate_default_world(fake: FakeDiscord) -> None:
     guild = fake.add_guild("Archive Club")
     editors = guild.add_role("Editors", MANAGE_MESSAGES)
     guild.add_channel("general", topic="Talk about the archive")
-    guild.add_channel("staff", overwrites=[
-        Overwrite.for_(guild.everyone, deny=VIEW_CHANNEL),
-        Overwrite.for_(editors, allow=VIEW_CHANNEL),
-        Overwrite.for_(fake.bot_member(guild), allow=VIEW_CHANNEL),
-    ])
+    guild.add_channel(
+        "staff",
+        overwrites=[
+            Overwrite.for_(guild.everyone, deny=VIEW_CHANNEL),
+            Overwrite.for_(editors, allow=VIEW_CHANNEL),
+            Overwrite.for_(fake.bot_member(guild), allow=VIEW_CHANNEL),
+        ],
+    )
     guild.add_member(fake.add_user("alice"), roles=[editors])
     guild.add_member(fake.add_user("bob"))
 
@@ -106,10 +109,14 @@ async def fake_discord(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[FakeDis
 
 
 @contextlib.asynccontextmanager
-async def running_client(client: discord.Client, fake: FakeDiscord, *,
-                         token: str | None = None,
-                         guild_ready_timeout: float | None = FAST_GUILD_READY_TIMEOUT,
-                         timeout: float = 10.0) -> AsyncIterator[discord.Client]:
+async def running_client(
+    client: discord.Client,
+    fake: FakeDiscord,
+    *,
+    token: str | None = None,
+    guild_ready_timeout: float | None = FAST_GUILD_READY_TIMEOUT,
+    timeout: float = 10.0,
+) -> AsyncIterator[discord.Client]:
     """Run ``client.start(token)`` as a task until on_ready; close it cleanly on exit.
 
     Args:
@@ -137,19 +144,26 @@ async def running_client(client: discord.Client, fake: FakeDiscord, *,
             await task
 
 
-async def _wait_ready(client: discord.Client, fake: FakeDiscord, task: asyncio.Task[None],
-                      calls_before: int, timeout: float) -> None:
+async def _wait_ready(
+    client: discord.Client,
+    fake: FakeDiscord,
+    task: asyncio.Task[None],
+    calls_before: int,
+    timeout: float,
+) -> None:
     def logged_in(call: Call) -> bool:
         return call.index >= calls_before and call.path == "/users/@me"
 
     # wait_until_ready() may only be awaited once login() has set the client up, which it
     # does before its first request (GET /users/@me).
-    await fake.wait_until(lambda: task.done() or any(map(logged_in, fake.calls)),
-                          timeout=timeout, what="the client to log in")
+    await fake.wait_until(
+        lambda: task.done() or any(map(logged_in, fake.calls)),
+        timeout=timeout,
+        what="the client to log in",
+    )
     ready = asyncio.ensure_future(client.wait_until_ready())
     try:
-        await asyncio.wait({task, ready}, timeout=timeout,
-                           return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not ready.done():
             ready.cancel()
@@ -158,5 +172,4 @@ async def _wait_ready(client: discord.Client, fake: FakeDiscord, task: asyncio.T
     if task.done():
         task.result()  # re-raises LoginFailure, PrivilegedIntentsRequired, ...
         raise AssertionError("the client stopped before it was ready")
-    raise AssertionError(f"the client was not ready after {timeout:g}s.\n"
-                         + fake.describe_calls())
+    raise AssertionError(f"the client was not ready after {timeout:g}s.\n" + fake.describe_calls())

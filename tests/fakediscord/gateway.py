@@ -220,8 +220,13 @@ class Gateway:
 
     # -- sending ------------------------------------------------------------------------
 
-    async def dispatch(self, event: str, data: dict[str, Any], *, intent: int | None = None,
-                       ) -> None:
+    async def dispatch(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        intent: int | None = None,
+    ) -> None:
         """Send a dispatch to every identified session whose intents ask for it."""
         for session in list(self.sessions.values()):
             if not session.wants(intent):

@@ -95,9 +95,13 @@ class FakeInteraction:
         return ids + self.followup_ids
 
 
-def base_payload(fake: FakeDiscord, type: int, user: FakeUser | FakeMember,
-                 channel: FakeChannel, data: dict[str, Any]) -> tuple[dict[str, Any],
-                                                                       FakeMember | None]:
+def base_payload(
+    fake: FakeDiscord,
+    type: int,
+    user: FakeUser | FakeMember,
+    channel: FakeChannel,
+    data: dict[str, Any],
+) -> tuple[dict[str, Any], FakeMember | None]:
     """The envelope every interaction shares (ids, token, who, where, permissions)."""
     interaction_id = fake.ids.next()
     payload: dict[str, Any] = {
@@ -116,9 +120,12 @@ def base_payload(fake: FakeDiscord, type: int, user: FakeUser | FakeMember,
     member: FakeMember | None = None
     if channel.type == DM:
         person = user.user if isinstance(user, FakeMember) else user
-        payload.update(user=person.payload(), context=1,
-                       authorizing_integration_owners={"0": "0"},
-                       app_permissions=str(_dm_permissions()))
+        payload.update(
+            user=person.payload(),
+            context=1,
+            authorizing_integration_owners={"0": "0"},
+            app_permissions=str(_dm_permissions()),
+        )
     else:
         guild = fake.guilds[channel.guild_id or 0]
         member = user if isinstance(user, FakeMember) else guild.member(user)
@@ -136,12 +143,22 @@ def base_payload(fake: FakeDiscord, type: int, user: FakeUser | FakeMember,
 
 
 def _dm_permissions() -> int:
-    return (VIEW_CHANNEL | SEND_MESSAGES | EMBED_LINKS | ATTACH_FILES | READ_MESSAGE_HISTORY
-            | ADD_REACTIONS)
+    return (
+        VIEW_CHANNEL
+        | SEND_MESSAGES
+        | EMBED_LINKS
+        | ATTACH_FILES
+        | READ_MESSAGE_HISTORY
+        | ADD_REACTIONS
+    )
 
 
-def find_command(fake: FakeDiscord, name: str, command_type: int, channel: FakeChannel,
-                 ) -> dict[str, Any] | None:
+def find_command(
+    fake: FakeDiscord,
+    name: str,
+    command_type: int,
+    channel: FakeChannel,
+) -> dict[str, Any] | None:
     """The registered command a user in ``channel`` would see (guild commands first)."""
     scopes: list[int | None] = [] if channel.guild_id is None else [channel.guild_id]
     scopes.append(None)
@@ -163,8 +180,9 @@ def _usable_in(command: Mapping[str, Any], channel: FakeChannel) -> bool:
     return contexts is None or 0 in contexts
 
 
-def check_member_may_use(command: Mapping[str, Any], member: FakeMember | None,
-                         channel: FakeChannel) -> None:
+def check_member_may_use(
+    command: Mapping[str, Any], member: FakeMember | None, channel: FakeChannel
+) -> None:
     """Discord hides commands whose default_member_permissions the member lacks."""
     needed = command.get("default_member_permissions")
     if member is None or needed is None:
@@ -176,23 +194,32 @@ def check_member_may_use(command: Mapping[str, Any], member: FakeMember | None,
         raise PermissionError(
             f"{member.name} cannot see /{command['name']}: it requires permissions "
             f"{needed} (default_member_permissions) and they have {perms}. Pass "
-            "strict=False to send it anyway.")
+            "strict=False to send it anyway."
+        )
 
 
-def command_data(fake: FakeDiscord, name: str, options: Mapping[str, Any],
-                 channel: FakeChannel, *, strict: bool, focused: str | None = None,
-                 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def command_data(
+    fake: FakeDiscord,
+    name: str,
+    options: Mapping[str, Any],
+    channel: FakeChannel,
+    *,
+    strict: bool,
+    focused: str | None = None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """Build ``data`` for a slash command; ``name`` may hold subcommands ("tag add")."""
     root, *subs = name.split()
     command = find_command(fake, root, CHAT_INPUT, channel)
     if command is None and strict:
         raise LookupError(
             f"/{root} is not a registered command visible in #{channel.name}; the bot must "
-            f"sync it first. Registered: {fake.registered_command_names()}")
+            f"sync it first. Registered: {fake.registered_command_names()}"
+        )
     schema = command.get("options", []) if command else None
     resolved: dict[str, dict[str, Any]] = {}
-    leaf = _build_options(fake, schema, options, channel, resolved, strict=strict,
-                          focused=focused, where=f"/{name}")
+    leaf = _build_options(
+        fake, schema, options, channel, resolved, strict=strict, focused=focused, where=f"/{name}"
+    )
     for sub in reversed(subs):
         leaf = [{"name": sub, "type": SUB_COMMAND, "options": leaf}]
     # Subcommand groups: wrap the outer subcommand as a group when there are two levels.
@@ -211,8 +238,10 @@ def command_data(fake: FakeDiscord, name: str, options: Mapping[str, Any],
     return data, command
 
 
-def _subschema(schema: list[dict[str, Any]] | None, names: list[str],
-               ) -> list[dict[str, Any]] | None:
+def _subschema(
+    schema: list[dict[str, Any]] | None,
+    names: list[str],
+) -> list[dict[str, Any]] | None:
     for name in names:
         if schema is None:
             return None
@@ -221,10 +250,17 @@ def _subschema(schema: list[dict[str, Any]] | None, names: list[str],
     return schema
 
 
-def _build_options(fake: FakeDiscord, schema: list[dict[str, Any]] | None,
-                   given: Mapping[str, Any], channel: FakeChannel,
-                   resolved: dict[str, dict[str, Any]], *, strict: bool,
-                   focused: str | None, where: str) -> list[dict[str, Any]]:
+def _build_options(
+    fake: FakeDiscord,
+    schema: list[dict[str, Any]] | None,
+    given: Mapping[str, Any],
+    channel: FakeChannel,
+    resolved: dict[str, dict[str, Any]],
+    *,
+    strict: bool,
+    focused: str | None,
+    where: str,
+) -> list[dict[str, Any]]:
     # ``where`` is "/root sub ..." so nested schemas resolve through subcommand names.
     schema = _subschema(schema, where.lstrip("/").split()[1:])
     by_name = {o["name"]: o for o in schema or []}
@@ -240,8 +276,9 @@ def _build_options(fake: FakeDiscord, schema: list[dict[str, Any]] | None,
         opt_schema = by_name.get(opt_name)
         opt_type = opt_schema["type"] if opt_schema else _infer_type(value)
         if opt_name == focused:
-            result.append({"name": opt_name, "type": opt_type, "value": str(value),
-                           "focused": True})
+            result.append(
+                {"name": opt_name, "type": opt_type, "value": str(value), "focused": True}
+            )
             continue
         wire = _wire_value(fake, opt_type, value, channel, resolved)
         if strict and opt_schema and opt_schema.get("choices"):
@@ -270,8 +307,13 @@ def _infer_type(value: Any) -> int:
     return STRING
 
 
-def _wire_value(fake: FakeDiscord, opt_type: int, value: Any, channel: FakeChannel,
-                resolved: dict[str, dict[str, Any]]) -> Any:
+def _wire_value(
+    fake: FakeDiscord,
+    opt_type: int,
+    value: Any,
+    channel: FakeChannel,
+    resolved: dict[str, dict[str, Any]],
+) -> Any:
     if opt_type == STRING:
         return str(value)
     if opt_type == INTEGER:
@@ -286,14 +328,17 @@ def _wire_value(fake: FakeDiscord, opt_type: int, value: Any, channel: FakeChann
         member = value if isinstance(value, FakeMember) else _member_or_none(fake, user, channel)
         if member is not None:
             resolved.setdefault("members", {})[str(user.id)] = member.payload(
-                with_user=False, channel=channel, with_permissions=True)
+                with_user=False, channel=channel, with_permissions=True
+            )
         return str(user.id)
     if opt_type in (ROLE, MENTIONABLE) and isinstance(value, FakeRole):
         resolved.setdefault("roles", {})[str(value.id)] = value.payload()
         return str(value.id)
     if opt_type == CHANNEL and isinstance(value, FakeChannel):
         resolved.setdefault("channels", {})[str(value.id)] = {
-            **value.payload(), "permissions": str(_viewer_permissions(fake, channel, value))}
+            **value.payload(),
+            "permissions": str(_viewer_permissions(fake, channel, value)),
+        }
         return str(value.id)
     if opt_type == ATTACHMENT and isinstance(value, Upload):
         attachment = fake.cdn.store(channel.id, value)
@@ -315,12 +360,12 @@ def _viewer_permissions(fake: FakeDiscord, here: FakeChannel, target: FakeChanne
     return guild.members[fake.bot_user.id].permissions(target)
 
 
-def component_data(message: Mapping[str, Any], custom_id: str, values: list[str] | None,
-                   *, strict: bool) -> dict[str, Any]:
+def component_data(
+    message: Mapping[str, Any], custom_id: str, values: list[str] | None, *, strict: bool
+) -> dict[str, Any]:
     component = find_component(message, custom_id)
     if component is None and strict:
-        raise LookupError(f"message {message['id']} has no component with custom_id "
-                          f"{custom_id!r}")
+        raise LookupError(f"message {message['id']} has no component with custom_id {custom_id!r}")
     component_type = component["type"] if component else (3 if values is not None else 2)
     if strict and component and component.get("disabled"):
         raise ValueError(f"component {custom_id!r} is disabled; a user cannot use it")
@@ -330,8 +375,12 @@ def component_data(message: Mapping[str, Any], custom_id: str, values: list[str]
     return data
 
 
-def modal_data(modal: Mapping[str, Any], values: Mapping[str, str], *, strict: bool,
-               ) -> dict[str, Any]:
+def modal_data(
+    modal: Mapping[str, Any],
+    values: Mapping[str, str],
+    *,
+    strict: bool,
+) -> dict[str, Any]:
     """Mirror the modal's layout (action rows or labels) with the submitted text values."""
     seen: set[str] = set()
 

@@ -37,8 +37,9 @@ SUPPRESS_NOTIFICATIONS = 1 << 12
 class DiscordHTTPError(Exception):
     """An error response in Discord's JSON shape: ``{"message", "code", "errors"?}``."""
 
-    def __init__(self, status: int, code: int, message: str,
-                 errors: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, status: int, code: int, message: str, errors: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(f"{status} {code} {message}")
         self.status = status
         self.code = code
@@ -80,8 +81,9 @@ class _FormErrors:
             raise DiscordHTTPError(400, 50035, "Invalid Form Body", self.tree)
 
 
-def validate_message(payload: Mapping[str, Any], *, file_count: int = 0,
-                     require_body: bool = True) -> None:
+def validate_message(
+    payload: Mapping[str, Any], *, file_count: int = 0, require_body: bool = True
+) -> None:
     """Raise ``DiscordHTTPError`` where Discord would reject this message payload."""
     errors = _FormErrors()
     content = payload.get("content")
@@ -101,11 +103,21 @@ def validate_message(payload: Mapping[str, Any], *, file_count: int = 0,
         parse = allowed.get("parse") or []
         for kind in ("users", "roles"):
             if kind in parse and allowed.get(kind):
-                errors.add(["allowed_mentions", kind], "SET_TYPE_ALREADY_CONTAINS_VALUE",
-                           f"parse:[\"{kind}\"] and {kind}: [ids...] are mutually exclusive.")
+                errors.add(
+                    ["allowed_mentions", kind],
+                    "SET_TYPE_ALREADY_CONTAINS_VALUE",
+                    f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
+                )
     errors.raise_if_any()
-    has_body = (content or embeds or payload.get("components") or payload.get("sticker_ids")
-                or payload.get("poll") or file_count or payload.get("attachments"))
+    has_body = (
+        content
+        or embeds
+        or payload.get("components")
+        or payload.get("sticker_ids")
+        or payload.get("poll")
+        or file_count
+        or payload.get("attachments")
+    )
     if require_body and not has_body:
         raise DiscordHTTPError(400, 50006, "Cannot send an empty message")
 
@@ -125,8 +137,9 @@ def _validate_embed(embed: Mapping[str, Any], path: list[Any], errors: _FormErro
             text = fld.get(key) or ""
             size += len(text)
             if not text.strip():
-                errors.add([*path, "fields", i, key], "BASE_TYPE_REQUIRED",
-                           "This field is required")
+                errors.add(
+                    [*path, "fields", i, key], "BASE_TYPE_REQUIRED", "This field is required"
+                )
             elif len(text) > limit:
                 errors.too_long([*path, "fields", i, key], limit)
     for key, sub, limit in (("footer", "text", 2048), ("author", "name", 256)):
@@ -159,8 +172,9 @@ def _validate_components(rows: list[Mapping[str, Any]], errors: _FormErrors) -> 
                         errors.too_long([*path, "options", k, key], 100)
 
 
-def compute_pings(content: str | None, allowed_mentions: Mapping[str, Any] | None,
-                  replied_author_id: int | None) -> Pings:
+def compute_pings(
+    content: str | None, allowed_mentions: Mapping[str, Any] | None, replied_author_id: int | None
+) -> Pings:
     """Who a message notifies, per Discord's allowed_mentions rules.
 
     Without ``allowed_mentions`` everything in the content pings, including the author of
@@ -178,10 +192,12 @@ def compute_pings(content: str | None, allowed_mentions: Mapping[str, Any] | Non
         users = {int(u) for u in allowed_mentions.get("users") or []}
         roles = {int(r) for r in allowed_mentions.get("roles") or []}
         replied = bool(allowed_mentions.get("replied_user", False))
-    pinged_users = {int(u) for u in USER_MENTION.findall(content)
-                    if "users" in parse or int(u) in users}
-    pinged_roles = {int(r) for r in ROLE_MENTION.findall(content)
-                    if "roles" in parse or int(r) in roles}
+    pinged_users = {
+        int(u) for u in USER_MENTION.findall(content) if "users" in parse or int(u) in users
+    }
+    pinged_roles = {
+        int(r) for r in ROLE_MENTION.findall(content) if "roles" in parse or int(r) in roles
+    }
     if replied and replied_author_id is not None:
         pinged_users.add(replied_author_id)
     everyone = "everyone" in parse and bool(EVERYONE_MENTION.search(content))
@@ -250,8 +266,11 @@ class Cdn:
     def store(self, channel_id: int, upload: Upload) -> dict[str, Any]:
         """Keep the bytes and return the attachment payload pointing at them."""
         attachment_id = self._ids.next()
-        content_type = (upload.content_type or mimetypes.guess_type(upload.filename)[0]
-                        or "application/octet-stream")
+        content_type = (
+            upload.content_type
+            or mimetypes.guess_type(upload.filename)[0]
+            or "application/octet-stream"
+        )
         path = f"/attachments/{channel_id}/{attachment_id}/{quote(upload.filename)}"
         self.files[path] = StoredFile(upload.data, content_type)
         data: dict[str, Any] = {
@@ -272,26 +291,35 @@ class Cdn:
 
     def get(self, path: str) -> StoredFile | None:
         if path.startswith("/media/"):
-            path = path[len("/media"):]
+            path = path[len("/media") :]
         return self.files.get(path)
 
 
 class MessageStore:
     """Every message the fake knows, in creation order, with who each one pinged."""
 
-    def __init__(self, ids: Snowflakes,
-                 resolve_mention: Callable[[int, int | None], dict[str, Any] | None]) -> None:
+    def __init__(
+        self, ids: Snowflakes, resolve_mention: Callable[[int, int | None], dict[str, Any] | None]
+    ) -> None:
         self._ids = ids
         self.resolve_mention = resolve_mention
         self.by_id: dict[int, dict[str, Any]] = {}
         self.deleted: set[int] = set()
         self.pings: dict[int, Pings] = {}
 
-    def build(self, *, channel_id: int, guild_id: int | None, author: FakeUser,
-              member: dict[str, Any] | None, payload: Mapping[str, Any],
-              attachments: list[dict[str, Any]], type: int = 0,
-              extra_mentions: Iterable[int] = (), extra: Mapping[str, Any] | None = None,
-              ) -> dict[str, Any]:
+    def build(
+        self,
+        *,
+        channel_id: int,
+        guild_id: int | None,
+        author: FakeUser,
+        member: dict[str, Any] | None,
+        payload: Mapping[str, Any],
+        attachments: list[dict[str, Any]],
+        type: int = 0,
+        extra_mentions: Iterable[int] = (),
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Create, store and return a full message object (as the REST API returns it).
 
         ``mentions`` lists the users the message pings (plus ``extra_mentions``), each with
@@ -304,13 +332,20 @@ class MessageStore:
             referenced = self.by_id.get(int(reference["message_id"]))
             # Discord answers with string snowflakes whatever the client sent (discord.py
             # sends ints) and never echoes fail_if_not_exists.
-            reference = {"type": 0, "channel_id": str(channel_id), **{
-                k: str(v) if k.endswith("_id") and v is not None else v
-                for k, v in reference.items() if k != "fail_if_not_exists"}}
+            reference = {
+                "type": 0,
+                "channel_id": str(channel_id),
+                **{
+                    k: str(v) if k.endswith("_id") and v is not None else v
+                    for k, v in reference.items()
+                    if k != "fail_if_not_exists"
+                },
+            }
             type = 19 if type == 0 else type
         replied_author = int(referenced["author"]["id"]) if referenced else None
-        pings = compute_pings(payload.get("content"), payload.get("allowed_mentions"),
-                              replied_author)
+        pings = compute_pings(
+            payload.get("content"), payload.get("allowed_mentions"), replied_author
+        )
         message: dict[str, Any] = {
             "id": str(message_id),
             "channel_id": str(channel_id),
@@ -345,8 +380,12 @@ class MessageStore:
         self.pings[message_id] = pings
         return message
 
-    def edit(self, message: dict[str, Any], payload: Mapping[str, Any],
-             attachments: list[dict[str, Any]] | None) -> dict[str, Any]:
+    def edit(
+        self,
+        message: dict[str, Any],
+        payload: Mapping[str, Any],
+        attachments: list[dict[str, Any]] | None,
+    ) -> dict[str, Any]:
         """Apply a PATCH body (only the keys present) and recompute who it pings."""
         empty: dict[str, Any] = {"content": "", "embeds": [], "components": [], "flags": 0}
         for key, default in empty.items():
@@ -356,8 +395,11 @@ class MessageStore:
             message["attachments"] = attachments
         message["edited_timestamp"] = iso()
         replied = message.get("referenced_message")
-        pings = compute_pings(message.get("content"), payload.get("allowed_mentions"),
-                              int(replied["author"]["id"]) if replied else None)
+        pings = compute_pings(
+            message.get("content"),
+            payload.get("allowed_mentions"),
+            int(replied["author"]["id"]) if replied else None,
+        )
         self.pings[int(message["id"])] = pings
         message["mention_everyone"] = pings.everyone
         message["mention_roles"] = [str(r) for r in sorted(pings.roles)]
@@ -365,8 +407,11 @@ class MessageStore:
         message["mentions"] = self._mention_payloads(pings.users, guild_id)
         return message
 
-    def _mention_payloads(self, user_ids: Iterable[int], guild_id: int | None,
-                          ) -> list[dict[str, Any]]:
+    def _mention_payloads(
+        self,
+        user_ids: Iterable[int],
+        guild_id: int | None,
+    ) -> list[dict[str, Any]]:
         return [p for p in (self.resolve_mention(uid, guild_id) for uid in sorted(user_ids)) if p]
 
     def get(self, message_id: int) -> dict[str, Any] | None:
@@ -376,5 +421,6 @@ class MessageStore:
 
     def in_channel(self, channel_id: int) -> list[dict[str, Any]]:
         key = str(channel_id)
-        return [m for mid, m in self.by_id.items()
-                if m["channel_id"] == key and mid not in self.deleted]
+        return [
+            m for mid, m in self.by_id.items() if m["channel_id"] == key and mid not in self.deleted
+        ]

@@ -168,14 +168,23 @@ class Overwrite:
     deny: int = 0
 
     @classmethod
-    def for_(cls, target: FakeRole | FakeMember | FakeUser, *, allow: int | HasValue = 0,
-             deny: int | HasValue = 0) -> Overwrite:
+    def for_(
+        cls,
+        target: FakeRole | FakeMember | FakeUser,
+        *,
+        allow: int | HasValue = 0,
+        deny: int | HasValue = 0,
+    ) -> Overwrite:
         kind = 0 if isinstance(target, FakeRole) else 1
         return cls(target.id, kind, perm_value(allow), perm_value(deny))
 
     def payload(self) -> dict[str, Any]:
-        return {"id": str(self.id), "type": self.type, "allow": str(self.allow),
-                "deny": str(self.deny)}
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "allow": str(self.allow),
+            "deny": str(self.deny),
+        }
 
 
 @dataclass(eq=False)
@@ -246,8 +255,13 @@ class FakeMember:
         """Effective permissions, in ``channel`` if given (Discord's documented algorithm)."""
         return self.guild.permissions_for(self, channel)
 
-    def payload(self, *, with_user: bool = True, channel: FakeChannel | None = None,
-                with_permissions: bool = False) -> dict[str, Any]:
+    def payload(
+        self,
+        *,
+        with_user: bool = True,
+        channel: FakeChannel | None = None,
+        with_permissions: bool = False,
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {
             "roles": [str(r.id) for r in self.roles],
             "nick": self.nick,
@@ -288,25 +302,53 @@ class FakeGuild:
     def everyone(self) -> FakeRole:
         return self.roles[self.id]
 
-    def add_role(self, name: str, permissions: int | HasValue = 0, *, mentionable: bool = False,
-                 managed: bool = False, tags: dict[str, Any] | None = None) -> FakeRole:
-        role = FakeRole(self._ids.next(), self.id, name, perm_value(permissions),
-                        position=len(self.roles), mentionable=mentionable, managed=managed,
-                        tags=tags)
+    def add_role(
+        self,
+        name: str,
+        permissions: int | HasValue = 0,
+        *,
+        mentionable: bool = False,
+        managed: bool = False,
+        tags: dict[str, Any] | None = None,
+    ) -> FakeRole:
+        role = FakeRole(
+            self._ids.next(),
+            self.id,
+            name,
+            perm_value(permissions),
+            position=len(self.roles),
+            mentionable=mentionable,
+            managed=managed,
+            tags=tags,
+        )
         self.roles[role.id] = role
         return role
 
-    def add_channel(self, name: str, *, type: int = TEXT, topic: str | None = None,
-                    overwrites: Iterable[Overwrite] = (),
-                    parent: FakeChannel | None = None) -> FakeChannel:
-        channel = FakeChannel(self._ids.next(), name, type, self.id, position=len(self.channels),
-                              topic=topic, parent_id=parent.id if parent else None,
-                              overwrites=list(overwrites))
+    def add_channel(
+        self,
+        name: str,
+        *,
+        type: int = TEXT,
+        topic: str | None = None,
+        overwrites: Iterable[Overwrite] = (),
+        parent: FakeChannel | None = None,
+    ) -> FakeChannel:
+        channel = FakeChannel(
+            self._ids.next(),
+            name,
+            type,
+            self.id,
+            position=len(self.channels),
+            topic=topic,
+            parent_id=parent.id if parent else None,
+            overwrites=list(overwrites),
+        )
         self.channels[channel.id] = channel
         return channel
 
-    def add_member(self, user: FakeUser, *, roles: Iterable[FakeRole | str] = (),
-                   nick: str | None = None) -> FakeMember:
+    def add_member(
+        self, user: FakeUser, *, roles: Iterable[FakeRole | str] = (), nick: str | None = None
+    ) -> FakeMember:
         member = FakeMember(user, self, [self._resolve_role(r) for r in roles], nick)
         self.members[user.id] = member
         return member

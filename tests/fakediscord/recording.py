@@ -84,8 +84,13 @@ class Recorder:
             if not fut.done():
                 fut.set_result(None)
 
-    async def wait_until(self, predicate: Callable[[], T], *, timeout: float = DEFAULT_TIMEOUT,
-                         what: str = "a condition") -> T:
+    async def wait_until(
+        self,
+        predicate: Callable[[], T],
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        what: str = "a condition",
+    ) -> T:
         """Return ``predicate()``'s first truthy value, re-checking after every change to the
         fake and every few milliseconds (for conditions on the client's side).
 
@@ -103,15 +108,21 @@ class Recorder:
             if remaining <= 0:
                 raise AssertionError(
                     f"fake Discord: gave up waiting for {what} after {timeout:g}s.\n"
-                    + self.describe_calls())
+                    + self.describe_calls()
+                )
             fut: asyncio.Future[None] = loop.create_future()
             self._waiters.append(fut)
             # Also re-check now and then: predicates may look at the client's state
             # (``lambda: bot.seen``), which changes without telling the fake.
             await asyncio.wait({fut}, timeout=min(remaining, RECHECK_INTERVAL))
 
-    async def wait_for_call(self, method: str | Callable[[Call], bool], path: str | None = None,
-                            *, timeout: float = DEFAULT_TIMEOUT) -> Call:
+    async def wait_for_call(
+        self,
+        method: str | Callable[[Call], bool],
+        path: str | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> Call:
         """Wait for a call and return it; each call is returned by at most one wait.
 
         Args:
@@ -136,8 +147,11 @@ class Recorder:
         self._consumed.add(call.index)
         return call
 
-    def calls_to(self, method: str | Callable[[Call], bool], path: str | None = None,
-                 ) -> list[Call]:
+    def calls_to(
+        self,
+        method: str | Callable[[Call], bool],
+        path: str | None = None,
+    ) -> list[Call]:
         """All recorded calls matching (like ``wait_for_call``, without waiting or consuming)."""
         match = _call_matcher(method, path)
         return [c for c in self.calls if match(c)]
@@ -148,18 +162,23 @@ class Recorder:
         return [c for c in self.calls if not c.known]
 
     def describe_calls(self, last: int = 25) -> str:
-        lines = [f"  {c.method} {c.path} -> {c.status}"
-                 + ("" if c.known else "  (unknown route)") for c in self.calls[-last:]]
+        lines = [
+            f"  {c.method} {c.path} -> {c.status}" + ("" if c.known else "  (unknown route)")
+            for c in self.calls[-last:]
+        ]
         return "recorded calls (latest last):\n" + ("\n".join(lines) or "  (none)")
 
     def _raise_internal_errors(self) -> None:
         if self.errors:
-            raise AssertionError(f"fake Discord crashed handling a request: {self.errors[0]!r}"
-                                 ) from self.errors[0]
+            raise AssertionError(
+                f"fake Discord crashed handling a request: {self.errors[0]!r}"
+            ) from self.errors[0]
 
 
-def _call_matcher(method: str | Callable[[Call], bool], path: str | None,
-                  ) -> Callable[[Call], bool]:
+def _call_matcher(
+    method: str | Callable[[Call], bool],
+    path: str | None,
+) -> Callable[[Call], bool]:
     if callable(method):
         return method
     wanted = method.upper()

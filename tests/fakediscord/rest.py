@@ -63,10 +63,18 @@ class Req:
         try:
             return int(self.params[name])
         except ValueError:
-            raise DiscordHTTPError(400, 50035, "Invalid Form Body",
-                                   {name: {"_errors": [{"code": "NUMBER_TYPE_COERCE",
-                                                        "message": "Value is not snowflake."}]}},
-                                   ) from None
+            raise DiscordHTTPError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    name: {
+                        "_errors": [
+                            {"code": "NUMBER_TYPE_COERCE", "message": "Value is not snowflake."}
+                        ]
+                    }
+                },
+            ) from None
 
 
 Handler = Callable[[Req], Awaitable[tuple[int, Any]]]
@@ -127,8 +135,12 @@ class RestApi:
         fake = self.fake
         match = API_PREFIX.fullmatch(request.path)
         path = match.group(1) if match else request.path
-        call = Call(request.method, path, dict(request.query),
-                    reason=request.headers.get("X-Audit-Log-Reason"))
+        call = Call(
+            request.method,
+            path,
+            dict(request.query),
+            reason=request.headers.get("X-Audit-Log-Reason"),
+        )
         try:
             call.json, call.files = await _read_body(request)
             route = self._match(request.method, path)
@@ -152,8 +164,11 @@ class RestApi:
             return web.Response(status=204)
         # Exactly "application/json": discord.py compares the header verbatim and treats
         # anything else (even with "; charset=utf-8") as text.
-        return web.Response(status=status, body=json.dumps(body).encode(),
-                            headers={"Content-Type": "application/json"})
+        return web.Response(
+            status=status,
+            body=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+        )
 
     def _match(self, method: str, path: str) -> tuple[Handler, dict[str, str], bool] | None:
         for route_method, rx, handler, auth in self.routes:
@@ -191,8 +206,13 @@ class RestApi:
             raise not_found("Message", 10008)
         return message
 
-    def _attachments(self, channel_id: int, payload: dict[str, Any], files: list[UploadedFile],
-                     existing: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    def _attachments(
+        self,
+        channel_id: int,
+        payload: dict[str, Any],
+        files: list[UploadedFile],
+        existing: list[dict[str, Any]] | None,
+    ) -> list[dict[str, Any]] | None:
         """Attachment payloads after a create/edit: uploads by index, kept ones by id."""
         uploads = {f.field: f for f in files}
         entries = payload.get("attachments")
@@ -205,50 +225,95 @@ class RestApi:
         for entry in entries:
             key = str(entry.get("id"))
             if (part := uploads.get(f"files[{key}]")) is not None:
-                content_type = (None if part.content_type == "application/octet-stream"
-                                else part.content_type)
-                upload = Upload(entry.get("filename") or part.filename, part.data, content_type,
-                                entry.get("description"))
+                content_type = (
+                    None if part.content_type == "application/octet-stream" else part.content_type
+                )
+                upload = Upload(
+                    entry.get("filename") or part.filename,
+                    part.data,
+                    content_type,
+                    entry.get("description"),
+                )
                 result.append(self.fake.cdn.store(channel_id, upload))
             elif key in kept:
                 result.append(kept[key])
             else:
-                raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"attachments": {
-                    "_errors": [{"code": "ATTACHMENT_NOT_FOUND",
-                                 "message": f"Attachment {key} not found"}]}})
+                raise DiscordHTTPError(
+                    400,
+                    50035,
+                    "Invalid Form Body",
+                    {
+                        "attachments": {
+                            "_errors": [
+                                {
+                                    "code": "ATTACHMENT_NOT_FOUND",
+                                    "message": f"Attachment {key} not found",
+                                }
+                            ]
+                        }
+                    },
+                )
         return result
 
-    async def _bot_message(self, channel: FakeChannel, payload: dict[str, Any],
-                           files: list[UploadedFile], *, type: int = 0,
-                           extra: dict[str, Any] | None = None,
-                           require_body: bool = True) -> dict[str, Any]:
+    async def _bot_message(
+        self,
+        channel: FakeChannel,
+        payload: dict[str, Any],
+        files: list[UploadedFile],
+        *,
+        type: int = 0,
+        extra: dict[str, Any] | None = None,
+        require_body: bool = True,
+    ) -> dict[str, Any]:
         """Create a message authored by the bot, dispatching MESSAGE_CREATE unless ephemeral."""
         fake = self.fake
         validate_message(payload, file_count=len(files), require_body=require_body)
         reference = payload.get("message_reference") or {}
         target = reference.get("message_id")
-        if (target and reference.get("fail_if_not_exists", True)
-                and fake.messages.get(int(target)) is None):
-            raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"message_reference": {
-                "_errors": [{"code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
-                             "message": "Unknown message"}]}})
+        if (
+            target
+            and reference.get("fail_if_not_exists", True)
+            and fake.messages.get(int(target)) is None
+        ):
+            raise DiscordHTTPError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "message_reference": {
+                        "_errors": [
+                            {
+                                "code": "MESSAGE_REFERENCE_UNKNOWN_MESSAGE",
+                                "message": "Unknown message",
+                            }
+                        ]
+                    }
+                },
+            )
         member = None
         if channel.guild_id is not None:
             member = fake.bot_member(fake.guilds[channel.guild_id]).payload(with_user=False)
         message = fake.messages.build(
-            channel_id=channel.id, guild_id=channel.guild_id, author=fake.bot_user,
-            member=member, payload=payload,
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author=fake.bot_user,
+            member=member,
+            payload=payload,
             attachments=self._attachments(channel.id, payload, files, None) or [],
-            type=type, extra=extra)
+            type=type,
+            extra=extra,
+        )
         if not int(message["flags"]) & EPHEMERAL:
             await fake.dispatch_message("MESSAGE_CREATE", message)
         return message
 
-    async def _edit(self, message: dict[str, Any], payload: dict[str, Any],
-                    files: list[UploadedFile]) -> dict[str, Any]:
+    async def _edit(
+        self, message: dict[str, Any], payload: dict[str, Any], files: list[UploadedFile]
+    ) -> dict[str, Any]:
         validate_message(payload, file_count=len(files), require_body=False)
-        attachments = self._attachments(int(message["channel_id"]), payload, files,
-                                        message.get("attachments"))
+        attachments = self._attachments(
+            int(message["channel_id"]), payload, files, message.get("attachments")
+        )
         self.fake.messages.edit(message, payload, attachments)
         if not int(message["flags"]) & EPHEMERAL:
             await self.fake.dispatch_message("MESSAGE_UPDATE", message)
@@ -285,8 +350,16 @@ class RestApi:
         return 200, {"url": self.fake.gateway_url}
 
     async def get_gateway_bot(self, req: Req) -> tuple[int, Any]:
-        return 200, {"url": self.fake.gateway_url, "shards": 1, "session_start_limit": {
-            "total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}}
+        return 200, {
+            "url": self.fake.gateway_url,
+            "shards": 1,
+            "session_start_limit": {
+                "total": 1000,
+                "remaining": 999,
+                "reset_after": 14400000,
+                "max_concurrency": 1,
+            },
+        }
 
     async def get_application(self, req: Req) -> tuple[int, Any]:
         fake = self.fake
@@ -318,8 +391,9 @@ class RestApi:
             return None
         return self._guild(req.id("guild_id")).id
 
-    def _normalise(self, body: dict[str, Any], scope: int | None,
-                   existing: dict[str, Any] | None) -> dict[str, Any]:
+    def _normalise(
+        self, body: dict[str, Any], scope: int | None, existing: dict[str, Any] | None
+    ) -> dict[str, Any]:
         fake = self.fake
         command = {
             "id": existing["id"] if existing else str(fake.ids.next()),
@@ -350,7 +424,8 @@ class RestApi:
         _validate_commands(bodies)
         old = {(c["name"], c["type"]): c for c in self.fake.commands.get(scope, [])}
         self.fake.commands[scope] = [
-            self._normalise(b, scope, old.get((b["name"], b.get("type", 1)))) for b in bodies]
+            self._normalise(b, scope, old.get((b["name"], b.get("type", 1)))) for b in bodies
+        ]
         return 200, self.fake.commands[scope]
 
     async def post_command(self, req: Req) -> tuple[int, Any]:
@@ -453,8 +528,7 @@ class RestApi:
         guild = self._guild(req.id("guild_id"))
         data = guild.rest_payload()
         if req.query.get("with_counts") in ("true", "1", "True"):
-            data.update(approximate_member_count=len(guild.members),
-                        approximate_presence_count=0)
+            data.update(approximate_member_count=len(guild.members), approximate_presence_count=0)
         return 200, data
 
     async def get_guild_channels(self, req: Req) -> tuple[int, Any]:
@@ -498,8 +572,9 @@ class RestApi:
                 "id": str(interaction.id),
                 "type": interaction.type,
                 "user": interaction.user.payload(),
-                "authorizing_integration_owners":
-                    interaction.payload.get("authorizing_integration_owners", {}),
+                "authorizing_integration_owners": interaction.payload.get(
+                    "authorizing_integration_owners", {}
+                ),
             },
         }
 
@@ -518,22 +593,57 @@ class RestApi:
         kind = body.get("type")
         data = body.get("data") or {}
         if kind not in ix.ALLOWED_CALLBACKS.get(interaction.type, set()):
-            raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"type": {"_errors": [{
-                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
-                "message": f"Response type {kind} is not valid for this interaction"}]}})
+            raise DiscordHTTPError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "type": {
+                        "_errors": [
+                            {
+                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                                "message": f"Response type {kind} is not valid for this interaction",
+                            }
+                        ]
+                    }
+                },
+            )
         if kind in (6, 7) and interaction.message_id is None:
-            raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"type": {"_errors": [{
-                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
-                "message": "This interaction has no message to update"}]}})
+            raise DiscordHTTPError(
+                400,
+                50035,
+                "Invalid Form Body",
+                {
+                    "type": {
+                        "_errors": [
+                            {
+                                "code": "INTERACTION_RESPONSE_TYPE_INVALID",
+                                "message": "This interaction has no message to update",
+                            }
+                        ]
+                    }
+                },
+            )
         message: dict[str, Any] | None = None
         extra = self._interaction_extra(interaction)
         if kind == 4:
-            message = await self._bot_message(interaction.channel, data, req.files,
-                                              type=self._message_type(interaction), extra=extra)
+            message = await self._bot_message(
+                interaction.channel,
+                data,
+                req.files,
+                type=self._message_type(interaction),
+                extra=extra,
+            )
         elif kind == 5:
             loading = {"content": "", "flags": LOADING | (int(data.get("flags") or 0) & EPHEMERAL)}
-            message = await self._bot_message(interaction.channel, loading, [], require_body=False,
-                                              type=self._message_type(interaction), extra=extra)
+            message = await self._bot_message(
+                interaction.channel,
+                loading,
+                [],
+                require_body=False,
+                type=self._message_type(interaction),
+                extra=extra,
+            )
         elif kind == 7:
             target = self.fake.messages.get(interaction.message_id or 0)
             if target is None:
@@ -555,8 +665,11 @@ class RestApi:
         info: dict[str, Any] = {"id": str(interaction.id), "type": interaction.type}
         result: dict[str, Any] = {"interaction": info}
         if message is not None:
-            info.update(response_message_id=message["id"], response_message_loading=kind == 5,
-                        response_message_ephemeral=bool(int(message["flags"]) & EPHEMERAL))
+            info.update(
+                response_message_id=message["id"],
+                response_message_loading=kind == 5,
+                response_message_ephemeral=bool(int(message["flags"]) & EPHEMERAL),
+            )
             result["resource"] = {"type": kind, "message": message}
         return 200, result
 
@@ -573,9 +686,13 @@ class RestApi:
             validate_message(payload, file_count=len(req.files))
             message = await self._edit(original, edit, req.files)
         else:
-            message = await self._bot_message(interaction.channel, payload, req.files,
-                                              type=self._message_type(interaction),
-                                              extra=self._interaction_extra(interaction))
+            message = await self._bot_message(
+                interaction.channel,
+                payload,
+                req.files,
+                type=self._message_type(interaction),
+                extra=self._interaction_extra(interaction),
+            )
             interaction.followup_ids.append(int(message["id"]))
         self.fake.notify()
         if req.query.get("wait") in ("1", "true", "True"):
@@ -630,9 +747,14 @@ async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
             if name == "payload_json":
                 payload = json.loads(data)
             else:
-                files.append(UploadedFile(
-                    name, part.filename or name,  # type: ignore[union-attr]
-                    part.headers.get("Content-Type", "application/octet-stream"), bytes(data)))
+                files.append(
+                    UploadedFile(
+                        name,
+                        part.filename or name,  # type: ignore[union-attr]
+                        part.headers.get("Content-Type", "application/octet-stream"),
+                        bytes(data),
+                    )
+                )
         return payload, files
     text = await request.text()
     return (json.loads(text) if text else None), []
@@ -646,8 +768,9 @@ def _validate_commands(bodies: list[dict[str, Any]]) -> None:
         node = errors
         for part in path:
             node = node.setdefault(str(part), {})
-        node.setdefault("_errors", []).append({"code": "APPLICATION_COMMAND_INVALID",
-                                               "message": message})
+        node.setdefault("_errors", []).append(
+            {"code": "APPLICATION_COMMAND_INVALID", "message": message}
+        )
 
     names = set()
     for i, body in enumerate(bodies):
@@ -668,8 +791,11 @@ def _validate_commands(bodies: list[dict[str, Any]]) -> None:
         raise DiscordHTTPError(400, 50035, "Invalid Form Body", errors)
 
 
-def _validate_options(options: list[dict[str, Any]], path: list[str | int],
-                      bad: Callable[[list[str | int], str], None]) -> None:
+def _validate_options(
+    options: list[dict[str, Any]],
+    path: list[str | int],
+    bad: Callable[[list[str | int], str], None],
+) -> None:
     if len(options) > 25:
         bad(path, "Must be 25 or fewer in length.")
     seen_optional = False
@@ -686,7 +812,9 @@ def _validate_options(options: list[dict[str, Any]], path: list[str | int],
             _validate_options(opt.get("options") or [], [*where, "options"], bad)
         elif opt.get("required"):
             if seen_optional:
-                bad([*where, "required"], "Required options must be placed before non-required "
-                                          "options")
+                bad(
+                    [*where, "required"],
+                    "Required options must be placed before non-required options",
+                )
         else:
             seen_optional = True

@@ -68,9 +68,14 @@ class FakeDiscord(Recorder):
             ``PrivilegedIntentsRequired``).
     """
 
-    def __init__(self, *, token: str = "fake-bot-token", bot_name: str = "Archivist",
-                 allowed_privileged_intents: int = PRIVILEGED_INTENTS,
-                 application_flags: int = DEFAULT_APPLICATION_FLAGS) -> None:
+    def __init__(
+        self,
+        *,
+        token: str = "fake-bot-token",
+        bot_name: str = "Archivist",
+        allowed_privileged_intents: int = PRIVILEGED_INTENTS,
+        application_flags: int = DEFAULT_APPLICATION_FLAGS,
+    ) -> None:
         super().__init__()
         self.ids = Snowflakes()
         self.token = token
@@ -134,8 +139,13 @@ class FakeDiscord(Recorder):
 
     # -- the world ----------------------------------------------------------------------
 
-    def add_user(self, name: str, *, bot: bool = False, global_name: str | None = None,
-                 ) -> FakeUser:
+    def add_user(
+        self,
+        name: str,
+        *,
+        bot: bool = False,
+        global_name: str | None = None,
+    ) -> FakeUser:
         user = FakeUser(self.ids.next(), name, bot=bot, global_name=global_name)
         self.users[user.id] = user
         return user
@@ -146,9 +156,14 @@ class FakeDiscord(Recorder):
                 return user
         raise KeyError(f"no user named {name!r}")
 
-    def add_guild(self, name: str, *, owner: FakeUser | None = None,
-                  bot_permissions: int | HasValue = DEFAULT_BOT_PERMISSIONS,
-                  bot_member: bool = True) -> FakeGuild:
+    def add_guild(
+        self,
+        name: str,
+        *,
+        owner: FakeUser | None = None,
+        bot_permissions: int | HasValue = DEFAULT_BOT_PERMISSIONS,
+        bot_member: bool = True,
+    ) -> FakeGuild:
         """Create a guild with @everyone, an owner member and (by default) the bot as a member
         holding a managed role named after the bot with ``bot_permissions``. Guilds added
         after the client connected reach it only through ``join_guild``."""
@@ -156,8 +171,12 @@ class FakeDiscord(Recorder):
         guild = FakeGuild(self.ids, name=name, owner=owner)
         guild.add_member(owner)
         if bot_member:
-            role = guild.add_role(self.bot_user.name, bot_permissions, managed=True,
-                                  tags={"bot_id": str(self.bot_user.id)})
+            role = guild.add_role(
+                self.bot_user.name,
+                bot_permissions,
+                managed=True,
+                tags={"bot_id": str(self.bot_user.id)},
+            )
             guild.add_member(self.bot_user, roles=[role])
         self.guilds[guild.id] = guild
         return guild
@@ -179,8 +198,7 @@ class FakeDiscord(Recorder):
         """The DM channel between ``user`` and the bot (created on first use)."""
         person = user.user if isinstance(user, FakeMember) else user
         if person.id not in self.dm_channels:
-            self.dm_channels[person.id] = FakeChannel(self.ids.next(), "", DM,
-                                                      recipients=[person])
+            self.dm_channels[person.id] = FakeChannel(self.ids.next(), "", DM, recipients=[person])
         return self.dm_channels[person.id]
 
     def channel(self, channel: ChannelLike) -> FakeChannel:
@@ -201,16 +219,24 @@ class FakeDiscord(Recorder):
         return None
 
     def registered_command_names(self) -> dict[str, list[str]]:
-        return {("global" if scope is None else f"guild {scope}"): [c["name"] for c in cmds]
-                for scope, cmds in self.commands.items()}
+        return {
+            ("global" if scope is None else f"guild {scope}"): [c["name"] for c in cmds]
+            for scope, cmds in self.commands.items()
+        }
 
     # -- injecting events ---------------------------------------------------------------
 
-    async def send_message(self, channel: ChannelLike, author: UserLike, content: str = "", *,
-                           attachments: Iterable[AttachmentSpec] = (),
-                           mentions: Iterable[UserLike] = (),
-                           reply_to: Mapping[str, Any] | None = None,
-                           embeds: Iterable[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    async def send_message(
+        self,
+        channel: ChannelLike,
+        author: UserLike,
+        content: str = "",
+        *,
+        attachments: Iterable[AttachmentSpec] = (),
+        mentions: Iterable[UserLike] = (),
+        reply_to: Mapping[str, Any] | None = None,
+        embeds: Iterable[Mapping[str, Any]] = (),
+    ) -> dict[str, Any]:
         """A user posts a message; dispatches MESSAGE_CREATE and returns the message payload.
 
         Args:
@@ -229,21 +255,30 @@ class FakeDiscord(Recorder):
             member = self.guilds[channel.guild_id or 0].member(user)
         payload: dict[str, Any] = {"content": content, "embeds": list(embeds)}
         if reply_to is not None:
-            payload["message_reference"] = {"message_id": reply_to["id"],
-                                            "channel_id": reply_to["channel_id"]}
+            payload["message_reference"] = {
+                "message_id": reply_to["id"],
+                "channel_id": reply_to["channel_id"],
+            }
         uploads = [self.cdn.store(channel.id, _upload(a)) for a in attachments]
         message = self.messages.build(
-            channel_id=channel.id, guild_id=channel.guild_id, author=user,
-            member=member.payload(with_user=False) if member else None, payload=payload,
-            attachments=uploads, extra_mentions=[m.id for m in mentions])
+            channel_id=channel.id,
+            guild_id=channel.guild_id,
+            author=user,
+            member=member.payload(with_user=False) if member else None,
+            payload=payload,
+            attachments=uploads,
+            extra_mentions=[m.id for m in mentions],
+        )
         await self.dispatch_message("MESSAGE_CREATE", message)
         return message
 
-    async def send_dm(self, author: UserLike, content: str = "", *,
-                      attachments: Iterable[AttachmentSpec] = ()) -> dict[str, Any]:
+    async def send_dm(
+        self, author: UserLike, content: str = "", *, attachments: Iterable[AttachmentSpec] = ()
+    ) -> dict[str, Any]:
         """A user DMs the bot."""
-        return await self.send_message(self.dm_channel(author), author, content,
-                                       attachments=attachments)
+        return await self.send_message(
+            self.dm_channel(author), author, content, attachments=attachments
+        )
 
     async def dispatch_message(self, event: str, message: dict[str, Any]) -> None:
         """Dispatch a message event, unless the bot cannot see the channel (as on Discord)."""
@@ -258,8 +293,13 @@ class FakeDiscord(Recorder):
         await self.gateway.dispatch(event, message, intent=intent)
         self.notify()
 
-    async def dispatch(self, event: str, data: dict[str, Any], *, intent: int | None = None,
-                       ) -> None:
+    async def dispatch(
+        self,
+        event: str,
+        data: dict[str, Any],
+        *,
+        intent: int | None = None,
+    ) -> None:
         """Send any gateway event (raw payload) to connected clients."""
         await self.gateway.dispatch(event, data, intent=intent)
         self.notify()
@@ -267,18 +307,24 @@ class FakeDiscord(Recorder):
     async def join_guild(self, guild: FakeGuild) -> None:
         """The bot was added to ``guild`` while running: dispatch GUILD_CREATE."""
         for session in list(self.gateway.sessions.values()):
-            await self.gateway._send_dispatch(session, "GUILD_CREATE",
-                                              self.gateway.guild_create(guild, session))
+            await self.gateway._send_dispatch(
+                session, "GUILD_CREATE", self.gateway.guild_create(guild, session)
+            )
         self.notify()
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT; discord.py reconnects and RESUMEs the session."""
         await self.gateway.request_reconnect()
 
-    async def send_command(self, user: UserLike, name: str,
-                           options: Mapping[str, Any] | None = None, *,
-                           channel: ChannelLike | None = None,
-                           strict: bool = True) -> ix.FakeInteraction:
+    async def send_command(
+        self,
+        user: UserLike,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        channel: ChannelLike | None = None,
+        strict: bool = True,
+    ) -> ix.FakeInteraction:
         """A user runs a slash command; returns the interaction to wait on.
 
         Args:
@@ -294,41 +340,65 @@ class FakeDiscord(Recorder):
         """
         where = self._where(user, channel)
         data, command = ix.command_data(self, name, options or {}, where, strict=strict)
-        return await self._start_interaction(ix.APPLICATION_COMMAND, user, where, data,
-                                             command=command, strict=strict)
+        return await self._start_interaction(
+            ix.APPLICATION_COMMAND, user, where, data, command=command, strict=strict
+        )
 
-    async def send_autocomplete(self, user: UserLike, name: str, options: Mapping[str, Any],
-                                focused: str, *, channel: ChannelLike | None = None,
-                                ) -> ix.FakeInteraction:
+    async def send_autocomplete(
+        self,
+        user: UserLike,
+        name: str,
+        options: Mapping[str, Any],
+        focused: str,
+        *,
+        channel: ChannelLike | None = None,
+    ) -> ix.FakeInteraction:
         """A user types into option ``focused``; the bot's choices land in ``.choices``."""
         where = self._where(user, channel)
-        data, command = ix.command_data(self, name, options, where, strict=True,
-                                        focused=focused)
-        return await self._start_interaction(ix.AUTOCOMPLETE, user, where, data,
-                                             command=command, strict=True)
+        data, command = ix.command_data(self, name, options, where, strict=True, focused=focused)
+        return await self._start_interaction(
+            ix.AUTOCOMPLETE, user, where, data, command=command, strict=True
+        )
 
-    async def send_message_command(self, user: UserLike, name: str, target: Mapping[str, Any],
-                                   *, strict: bool = True) -> ix.FakeInteraction:
+    async def send_message_command(
+        self, user: UserLike, name: str, target: Mapping[str, Any], *, strict: bool = True
+    ) -> ix.FakeInteraction:
         """A user picks "Apps > ``name``" on message ``target`` (a message payload)."""
         where = self.channel(int(target["channel_id"]))
         command = ix.find_command(self, name, ix.MESSAGE_COMMAND, where)
         if command is None and strict:
-            raise LookupError(f"no message command {name!r} registered; "
-                              f"registered: {self.registered_command_names()}")
+            raise LookupError(
+                f"no message command {name!r} registered; "
+                f"registered: {self.registered_command_names()}"
+            )
         data: dict[str, Any] = {
             "id": str(command["id"]) if command else str(self.ids.next()),
-            "name": name, "type": ix.MESSAGE_COMMAND, "target_id": target["id"],
+            "name": name,
+            "type": ix.MESSAGE_COMMAND,
+            "target_id": target["id"],
             "resolved": {"messages": {target["id"]: target}},
         }
         if command and command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        return await self._start_interaction(ix.APPLICATION_COMMAND, user, where, data,
-                                             command=command, strict=strict,
-                                             command_type=ix.MESSAGE_COMMAND)
+        return await self._start_interaction(
+            ix.APPLICATION_COMMAND,
+            user,
+            where,
+            data,
+            command=command,
+            strict=strict,
+            command_type=ix.MESSAGE_COMMAND,
+        )
 
-    async def send_user_command(self, user: UserLike, name: str, target: UserLike, *,
-                                channel: ChannelLike | None = None, strict: bool = True,
-                                ) -> ix.FakeInteraction:
+    async def send_user_command(
+        self,
+        user: UserLike,
+        name: str,
+        target: UserLike,
+        *,
+        channel: ChannelLike | None = None,
+        strict: bool = True,
+    ) -> ix.FakeInteraction:
         """A user picks "Apps > ``name``" on another user."""
         where = self._where(user, channel)
         command = ix.find_command(self, name, ix.USER_COMMAND, where)
@@ -338,40 +408,64 @@ class FakeDiscord(Recorder):
         target_id = ix._wire_value(self, ix.USER, target, where, resolved)
         data: dict[str, Any] = {
             "id": str(command["id"]) if command else str(self.ids.next()),
-            "name": name, "type": ix.USER_COMMAND, "target_id": target_id,
+            "name": name,
+            "type": ix.USER_COMMAND,
+            "target_id": target_id,
             "resolved": resolved,
         }
         if command and command.get("guild_id"):
             data["guild_id"] = command["guild_id"]
-        return await self._start_interaction(ix.APPLICATION_COMMAND, user, where, data,
-                                             command=command, strict=strict,
-                                             command_type=ix.USER_COMMAND)
+        return await self._start_interaction(
+            ix.APPLICATION_COMMAND,
+            user,
+            where,
+            data,
+            command=command,
+            strict=strict,
+            command_type=ix.USER_COMMAND,
+        )
 
-    async def click(self, user: UserLike, message: Mapping[str, Any] | int, custom_id: str, *,
-                    values: list[str] | None = None, strict: bool = True,
-                    ) -> ix.FakeInteraction:
+    async def click(
+        self,
+        user: UserLike,
+        message: Mapping[str, Any] | int,
+        custom_id: str,
+        *,
+        values: list[str] | None = None,
+        strict: bool = True,
+    ) -> ix.FakeInteraction:
         """A user presses a button (or, with ``values``, picks from a select) on a message."""
         stored = self.messages.get(int(message if isinstance(message, int) else message["id"]))
         if stored is None:
             raise LookupError(f"no live message {message!r}")
         data = ix.component_data(stored, custom_id, values, strict=strict)
         where = self.channel(int(stored["channel_id"]))
-        return await self._start_interaction(ix.MESSAGE_COMPONENT, user, where, data,
-                                             message=stored)
+        return await self._start_interaction(
+            ix.MESSAGE_COMPONENT, user, where, data, message=stored
+        )
 
-    async def select(self, user: UserLike, message: Mapping[str, Any] | int, custom_id: str,
-                     values: list[str], *, strict: bool = True) -> ix.FakeInteraction:
+    async def select(
+        self,
+        user: UserLike,
+        message: Mapping[str, Any] | int,
+        custom_id: str,
+        values: list[str],
+        *,
+        strict: bool = True,
+    ) -> ix.FakeInteraction:
         return await self.click(user, message, custom_id, values=values, strict=strict)
 
-    async def submit_modal(self, opened_by: ix.FakeInteraction, values: Mapping[str, str], *,
-                           strict: bool = True) -> ix.FakeInteraction:
+    async def submit_modal(
+        self, opened_by: ix.FakeInteraction, values: Mapping[str, str], *, strict: bool = True
+    ) -> ix.FakeInteraction:
         """The user fills in and submits the modal the bot opened for ``opened_by``."""
         modal = await self.wait_until(lambda: opened_by.modal, what="the bot to open a modal")
         data = ix.modal_data(modal, values, strict=strict)
         source = self.messages.get(opened_by.message_id) if opened_by.message_id else None
         who = opened_by.member or opened_by.user
-        return await self._start_interaction(ix.MODAL_SUBMIT, who, opened_by.channel, data,
-                                             message=source)
+        return await self._start_interaction(
+            ix.MODAL_SUBMIT, who, opened_by.channel, data, message=source
+        )
 
     async def send_interaction(self, payload: dict[str, Any]) -> None:
         """Dispatch a hand-made INTERACTION_CREATE payload as is (no bookkeeping)."""
@@ -387,10 +481,18 @@ class FakeDiscord(Recorder):
             return next(c for c in self.guild.channels.values() if c.type == 0)
         return self.dm_channel(user)
 
-    async def _start_interaction(self, type: int, user: UserLike, channel: FakeChannel,
-                                 data: dict[str, Any], *, command: Mapping[str, Any] | None = None,
-                                 strict: bool = True, message: dict[str, Any] | None = None,
-                                 command_type: int = ix.CHAT_INPUT) -> ix.FakeInteraction:
+    async def _start_interaction(
+        self,
+        type: int,
+        user: UserLike,
+        channel: FakeChannel,
+        data: dict[str, Any],
+        *,
+        command: Mapping[str, Any] | None = None,
+        strict: bool = True,
+        message: dict[str, Any] | None = None,
+        command_type: int = ix.CHAT_INPUT,
+    ) -> ix.FakeInteraction:
         payload, member = ix.base_payload(self, type, user, channel, data)
         if command is not None and strict:
             ix.check_member_may_use(command, member, channel)
@@ -398,9 +500,16 @@ class FakeDiscord(Recorder):
             payload["message"] = message
         person = member.user if member else (user.user if isinstance(user, FakeMember) else user)
         interaction = ix.FakeInteraction(
-            id=int(payload["id"]), token=payload["token"], type=type, user=person, member=member,
-            channel=channel, payload=payload, command_type=command_type,
-            message_id=int(message["id"]) if message else None)
+            id=int(payload["id"]),
+            token=payload["token"],
+            type=type,
+            user=person,
+            member=member,
+            channel=channel,
+            payload=payload,
+            command_type=command_type,
+            message_id=int(message["id"]) if message else None,
+        )
         self.interactions[interaction.id] = interaction
         await self.gateway.dispatch("INTERACTION_CREATE", payload)
         self.notify()
@@ -420,13 +529,21 @@ class FakeDiscord(Recorder):
         """Live messages authored by the bot (REST sends and interaction responses)."""
         bot_id = str(self.bot_user.id)
         wanted = None if channel is None else str(self.channel(channel).id)
-        return [m for mid, m in self.messages.by_id.items()
-                if m["author"]["id"] == bot_id and mid not in self.messages.deleted
-                and (wanted is None or m["channel_id"] == wanted)]
+        return [
+            m
+            for mid, m in self.messages.by_id.items()
+            if m["author"]["id"] == bot_id
+            and mid not in self.messages.deleted
+            and (wanted is None or m["channel_id"] == wanted)
+        ]
 
-    async def wait_for_message(self, channel: ChannelLike | None = None, *,
-                               predicate: Callable[[dict[str, Any]], bool] | None = None,
-                               timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    async def wait_for_message(
+        self,
+        channel: ChannelLike | None = None,
+        *,
+        predicate: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
         """The oldest bot message (optionally in ``channel`` / matching ``predicate``) that no
         earlier ``wait_for_message`` returned. Deferred "thinking" placeholders are skipped
         until filled in. The dict is live: later edits show up in it."""
@@ -449,11 +566,15 @@ class FakeDiscord(Recorder):
         message_id = int(message if isinstance(message, int) else message["id"])
         return self.messages.pings.get(message_id, Pings())
 
-    async def wait_for_response(self, interaction: ix.FakeInteraction, *,
-                                timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    async def wait_for_response(
+        self, interaction: ix.FakeInteraction, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> dict[str, Any]:
         """The bot's first callback for ``interaction`` (``{"type": ..., "data": ...}``)."""
-        await self.wait_until(lambda: interaction.responded, timeout=timeout,
-                              what=f"a response to interaction {interaction.id}")
+        await self.wait_until(
+            lambda: interaction.responded,
+            timeout=timeout,
+            what=f"a response to interaction {interaction.id}",
+        )
         return interaction.responses[0]
 
     def replies(self, interaction: ix.FakeInteraction) -> list[dict[str, Any]]:
@@ -465,11 +586,15 @@ class FakeDiscord(Recorder):
         found = [self.messages.get(i) for i in ids + interaction.followup_ids]
         return [m for m in found if m is not None and not ix.is_loading(m)]
 
-    async def wait_for_reply(self, interaction: ix.FakeInteraction, *,
-                             timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    async def wait_for_reply(
+        self, interaction: ix.FakeInteraction, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> dict[str, Any]:
         """The first message the user sees for ``interaction`` (waits through a defer)."""
-        replies = await self.wait_until(lambda: self.replies(interaction), timeout=timeout,
-                                        what=f"a visible reply to interaction {interaction.id}")
+        replies = await self.wait_until(
+            lambda: self.replies(interaction),
+            timeout=timeout,
+            what=f"a visible reply to interaction {interaction.id}",
+        )
         return replies[0]
 
     def _mention_payload(self, user_id: int, guild_id: int | None) -> dict[str, Any] | None:
@@ -493,8 +618,11 @@ class FakeDiscord(Recorder):
         if path.startswith(("/attachments/", "/media/attachments/")):
             return self._serve_cdn(request)
         self.record(Call(request.method, path, dict(request.query), status=404, known=False))
-        return web.Response(status=404, body=b'{"message": "404: Not Found", "code": 0}',
-                            headers={"Content-Type": "application/json"})
+        return web.Response(
+            status=404,
+            body=b'{"message": "404: Not Found", "code": 0}',
+            headers={"Content-Type": "application/json"},
+        )
 
     def _serve_cdn(self, request: web.Request) -> web.Response:
         stored = self.cdn.get(request.path)

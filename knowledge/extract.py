@@ -2,9 +2,15 @@
 
 trafilatura finds the article body and drops navigation, adverts, comments and
 footers; we then lay its blocks out as plain text, one block per paragraph
-separated by blank lines, headings on lines of their own. Metadata: title,
-author and date from trafilatura (the date from page metadata only, see
-:data:`DATE_PARAMS`), language from the ``lang`` attribute, canonical URL from
+separated by blank lines, headings on lines of their own. Twitter embeds become
+"text — Name (@handle) date <status URL>" so their links survive. When the
+page's JSON-LD ``articleBody`` is far richer than what the markup gave, it is
+the text; when all that remains is a caption-sized scrap, the page is refused.
+
+Metadata (see :mod:`knowledge.pagemeta`): title from trafilatura without the
+site's name or a date around it; the published date the page declares, else a
+date in its title, else htmldate's guess unless only a teaser shows it; author
+from trafilatura; language from the ``lang`` attribute; canonical URL from
 ``<link rel=canonical>`` or ``og:url``.
 """
 
@@ -20,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from charset_normalizer import from_bytes
 
+from knowledge import pagemeta
 from knowledge.errors import EmptyDocument
 from knowledge.types import Document
 
@@ -35,7 +42,16 @@ DATE_PARAMS = {"extensive_search": False, "original_date": True}
 LINK_SHARE_LIMIT = 0.8
 #: Where a ``<meta charset>`` must appear, per the HTML standard's prescan.
 META_SCAN_BYTES = 4096
+#: A JSON-LD ``articleBody`` replaces the extracted text when it has at least
+#: twice its words, and at least this many.
+MIN_STRUCTURED_WORDS = 40
+#: Extracted text this short (in words), on a page with :data:`STUB_RATIO`
+#: times more words, is a caption or a teaser, not the article.
+STUB_WORDS = 30
+STUB_RATIO = 8
 
+#: An image credit: text holding one is a caption.
+_CREDIT = re.compile(r"(?i)(?:\b(?:photos?|fotos?|bild|image|picture|credits?)\s*:|©|\(c\)\s)")
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table"})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
@@ -83,6 +99,13 @@ def html_to_document(
         raise EmptyDocument(f"No readable text found in {name}")
     language = _page_language(tree)
     canonical = _canonical_url(tree, url)
+    objects = pagemeta.json_ld(tree)
+    structured = pagemeta.structured_body(objects)
+    published = pagemeta.published_date(tree, objects)
+    site_names = pagemeta.site_names(tree, objects, [url, canonical])
+    headlines = _headlines(tree, objects)
+    page_words = _visible_words(tree)
+    _rewrite_tweets(tree)
     # trafilatura prunes the tree it is given; metadata above is read first.
     extracted = trafilatura.bare_extraction(
         tree,
@@ -96,10 +119,34 @@ def html_to_document(
         date_extraction_params=DATE_PARAMS,
     )
     body = getattr(extracted, "body", None)
-    blocks = [unicodedata.normalize("NFC", b) for b in _blocks(body)] if body is not None else []
+    blocks = _blocks(body) if body is not None else []
+    titles = [*headlines, getattr(extracted, "title", None) or ""]
+    opened_by_title = bool(blocks) and any(_same_words(blocks[0], t) for t in titles)
+    words = sum(len(block.split()) for block in blocks[1 if opened_by_title else 0 :])
+    if structured and len(" ".join(structured).split()) >= max(2 * words, MIN_STRUCTURED_WORDS):
+        # The page's own JSON-LD holds far more of the article than the markup
+        # showed (a script renders the body, or the extractor kept a caption).
+        log.debug("Using the JSON-LD articleBody of %s instead of %d words", name, words)
+        blocks = structured
+    elif (
+        blocks
+        and words < STUB_WORDS
+        and (page_words >= STUB_RATIO * words or _CREDIT.search(" ".join(blocks[-1:])))
+    ):
+        snippet = fallback_title(" ".join(blocks[1 if opened_by_title else 0 :]), limit=60)
+        raise EmptyDocument(
+            f"No article text found in {name}: only “{snippet}” ({words} words) was "
+            f"readable out of {page_words:,} words on the page; save the article's text "
+            "and ingest that instead"
+        )
+    blocks = [unicodedata.normalize("NFC", b) for b in blocks]
     if not blocks:
         raise EmptyDocument(f"No readable text found in {name}")
-    title = unicodedata.normalize("NFC", _clean_line(extracted.title or "")) or None
+    if extracted is None:  # no body in the markup, only the JSON-LD one
+        extracted = trafilatura.extract_metadata(text, default_url=url, date_config=DATE_PARAMS)
+    raw_title = _clean_line(extracted.title or "")
+    title = unicodedata.normalize("NFC", pagemeta.strip_site(raw_title, site_names, headlines))
+    title = title or None
     body_start = 0
     if title is not None and _same_words(blocks[0], title):
         # The page's own headline opens the text: keep it, but as a title line.
@@ -107,13 +154,21 @@ def html_to_document(
     doc_text = "\n\n".join(blocks)
     if title is None:
         title = fallback_title(doc_text)
+    date = published or pagemeta.title_date(raw_title)
+    if date is None and extracted.date:
+        # htmldate reads dates anywhere in the page, teasers for other stories
+        # included; the tree it saw is pruned, so look at the page again.
+        if pagemeta.only_in_teasers(trafilatura.load_html(text), extracted.date[:10]):
+            log.debug("Not taking %s from %s: a teaser's date", extracted.date, name)
+        else:
+            date = extracted.date
     log.debug("Extracted %d characters in %d blocks from %s", len(doc_text), len(blocks), name)
     return Document(
         text=doc_text,
         title=title,
         url=url,
         canonical_url=canonical,
-        date=extracted.date or None,
+        date=date,
         author=_clean_line(extracted.author or "") or None,
         language=language,
         source_kind=source_kind,
@@ -272,3 +327,58 @@ def codec_for(label: str | None) -> str | None:
         return codecs.lookup(label).name
     except LookupError:
         return None
+
+
+_INVISIBLE_PARENTS = (
+    "ancestor::script or ancestor::style or ancestor::noscript or ancestor::template"
+)
+
+
+def _headlines(tree: HtmlElement, objects: list[dict]) -> list[str]:
+    """What the page gives as the article's headline besides ``<title>``."""
+    found = [pagemeta.headline(objects)]
+    for meta in tree.iterfind(".//meta"):
+        key = (meta.get("property") or meta.get("name") or "").lower()
+        if key in ("og:title", "twitter:title"):
+            found.append(meta.get("content"))
+    heading = tree.find(".//h1")
+    if heading is not None:
+        found.append(heading.text_content())
+    cleaned = (_clean_line(" ".join((h or "").split())) for h in found)
+    return [h for h in dict.fromkeys(cleaned) if h]
+
+
+def _visible_words(tree: HtmlElement) -> int:
+    """How many words the page shows, navigation and all."""
+    texts = tree.xpath(f"//body//text()[not({_INVISIBLE_PARENTS})]")
+    return sum(len(t.split()) for t in texts)
+
+
+_STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/\d+")
+
+
+def _rewrite_tweets(tree: HtmlElement) -> None:
+    """Twitter's embed as one paragraph: "text — Name (@handle) date https://…/status/…".
+
+    The embed ends the tweet's ``<p>`` right before "&mdash; Name (@handle)", so the
+    credit was glued to the text, and the status link was only an ``<a href>``.
+    """
+    for quote in list(tree.iterfind(".//blockquote")):
+        if "twitter-tweet" not in (quote.get("class") or "").split():
+            continue
+        status = None
+        for link in quote.iterfind(".//a"):
+            match = _STATUS_URL.match(link.get("href") or "")
+            if match:
+                status = match.group()
+        paragraphs = [" ".join(p.text_content().split()) for p in quote.iterfind(".//p")]
+        text = " ".join(p for p in paragraphs if p)
+        # "&mdash; Name (@handle)" and the date link stand outside the <p>.
+        credit = " ".join(" ".join(quote.xpath("text() | a//text()")).split())
+        parts = [text, credit, status or ""]
+        replacement = quote.makeelement("p", {})
+        replacement.text = " ".join(part for part in parts if part)
+        replacement.tail = quote.tail
+        parent = quote.getparent()
+        if parent is not None:
+            parent.replace(quote, replacement)

@@ -375,7 +375,9 @@ def _documents_from_bytes(
     if kind == "html":
         try:
             doc = html_to_document(data, charset=charset, source_ref=source_ref or name)
-        except EmptyDocument:
+        except EmptyDocument as err:
+            if not err.message.startswith("No readable text"):
+                raise  # says what was found instead of an article
             raise EmptyDocument(f"No readable text found in {name}") from None
         return [(name, doc)]
     text = decode_text(data, declared_charset=charset, name=name)

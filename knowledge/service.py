@@ -25,6 +25,7 @@ from knowledge import answer, fulltext, search, sources, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
+    InputError,
     InvalidQuery,
     KnowledgeError,
     NotFound,
@@ -198,10 +199,22 @@ class Archivist:
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
     def ingest_url(
-        self, url: str, *, collection: str | None = None, added_by: str | None = None
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        date: str | None = None,
+        author: str | None = None,
+        collection: str | None = None,
+        added_by: str | None = None,
     ) -> Ingested:
-        """Fetch a web page (safely, within the configured limits) and store it."""
+        """Fetch a web page (safely, within the configured limits) and store it.
+
+        ``title``, ``date`` and ``author``, when given, replace what the page says.
+        """
+        sources.given_date(date)  # a bad date fails before the page is fetched
         document = sources.documents_from_url(url, config=self.config)
+        document = sources.with_metadata(document, title=title, date=date, author=author)
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
     def ingest_bytes(
@@ -213,12 +226,29 @@ class Archivist:
         collection: str | None = None,
         added_by: str | None = None,
         source_ref: str | None = None,
+        title: str | None = None,
+        date: str | None = None,
+        author: str | None = None,
     ) -> list[IngestOutcome]:
-        """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles."""
+        """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles.
+
+        ``title``, ``date`` and ``author``, when given, replace what the file says;
+        they apply to a file that holds one article only.
+        """
         try:
             parsed = sources.documents_from_bytes(
                 name, data, content_type=content_type, config=self.config, source_ref=source_ref
             )
+            if any(value is not None for value in (title, date, author)):
+                if len(parsed) != 1:
+                    raise InputError(
+                        f"{name} holds {len(parsed)} articles; a title, date or author "
+                        "applies to a single one"
+                    )
+                label, item = parsed[0]
+                if not isinstance(item, KnowledgeError):
+                    item = sources.with_metadata(item, title=title, date=date, author=author)
+                parsed = [(label, item)]
         except KnowledgeError as exc:
             return [IngestOutcome(name, error=str(exc))]
         return [self._outcome(label, item, collection, added_by) for label, item in parsed]

@@ -16,7 +16,7 @@ import re
 import stat
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,6 +168,42 @@ def document_from_text(
         source_kind=source_kind,
         source_ref=source_ref,
     )
+
+
+def with_metadata(
+    document: Document,
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    author: str | None = None,
+) -> Document:
+    """``document`` with the title, date and author the user gave in place of the found ones.
+
+    Raises:
+        InputError: ``date`` is not a date.
+    """
+    changes: dict[str, str] = {}
+    if title is not None and " ".join(title.split()):
+        changes["title"] = " ".join(title.split())
+    if author is not None and " ".join(author.split()):
+        changes["author"] = " ".join(author.split())
+    if (iso := given_date(date)) is not None:
+        changes["date"] = iso
+    return replace(document, **changes) if changes else document
+
+
+def given_date(value: str | None) -> str | None:
+    """A date a user typed, as ISO ("2025-07-12"); None if blank.
+
+    Raises:
+        InputError: it is not a date.
+    """
+    if value is None or not value.strip():
+        return None
+    iso = normalize_date(value)
+    if iso is None:
+        raise InputError(f"Could not read the date {value.strip()!r}; write it as YYYY-MM-DD")
+    return iso
 
 
 def documents_from_jsonl(

@@ -407,6 +407,24 @@ async def test_slash_ingest_url_then_ask(world: World, bot: ArchivistBot):
     assert "grandfather" in answer["content"] and f"{base}/orchard" in answer["content"]
 
 
+async def test_slash_ingest_url_takes_a_title_date_and_author(world: World, bot: ArchivistBot):
+    with web_pages({"/orchard": ORCHARD_HTML}) as (base, _seen):
+        ingesting = await world.fake.send_command(
+            world.erin,
+            "ingest",
+            {
+                "url": f"{base}/orchard",
+                "title": "Bistrita pears win",
+                "date": "2025-05-03",
+                "author": "Farm Desk",
+            },
+        )
+        reply = await world.fake.wait_for_reply(ingesting, timeout=WAIT)
+    assert re.fullmatch(
+        r"Stored #\d+ “Bistrita pears win” \(2025-05-03, en, \d+ passages?\)", reply["content"]
+    ), reply["content"]
+
+
 async def test_slash_ingest_text_records_who_and_where(world: World, bot: ArchivistBot):
     ingesting = await world.fake.send_command(
         world.erin, "ingest", {"text": LIBRARY, "title": "Library reopens"}

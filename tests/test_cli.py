@@ -743,3 +743,39 @@ def test_installed_entry_point_runs_end_to_end(tmp_path, files):
     ask = run("ask", "--json", "Lavrov Wonsan")
     assert ask.returncode == 0, ask.stderr
     assert json.loads(ask.stdout)["excerpts"][0]["title"] == WONSAN_TITLE
+
+
+# --- metadata options on pages and URLs (issue 7) --------------------------------------------
+
+
+def test_title_date_and_author_apply_to_an_html_file(cli, files, service):
+    result = cli(
+        "ingest", str(files["html"]), "--title", "Orchard record", "--date", "2024-10-05",
+        "--author", "Town Desk",
+    )
+    assert result.code == 0, result
+    match = INGESTED.match(result.lines[0])
+    assert match and match.group(2) == "Orchard record"
+    article = service.get_article(int(match.group(1))).summary
+    assert (article.date, article.author) == ("2024-10-05", "Town Desk")
+
+
+def test_title_date_and_author_apply_to_a_url(cli, web, monkeypatch, service):
+    monkeypatch.setenv("ARCHIVIST_ALLOW_PRIVATE_URLS", "true")
+    result = cli("ingest", f"{web}/orchard.html", "--date", "2024-10-04", "--author", "Ilse B.")
+    assert result.code == 0, result
+    match = INGESTED.match(result.lines[0])
+    assert match and match.group(2) == ORCHARD_TITLE  # the page's own title stays
+    article = service.get_article(int(match.group(1))).summary
+    assert (article.date, article.author) == ("2024-10-04", "Ilse B.")
+
+
+def test_metadata_options_refuse_a_file_of_several_articles(cli, tmp_path, service):
+    archive = tmp_path / "two.jsonl"
+    archive.write_text(json.dumps(GLACIER) + "\n" + json.dumps(GLACIER | {"title": "B"}) + "\n")
+    result = cli("ingest", str(archive), "--title", "One title")
+    assert result.code == 1
+    assert result.lines == [
+        f"refused  {archive} holds 2 articles; a title, date or author applies to a single one"
+    ]
+    assert service.count_articles() == 0

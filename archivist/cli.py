@@ -179,11 +179,17 @@ def _add_global_options(parser: argparse.ArgumentParser, *, on_command: bool) ->
         help=f"collection to work in (default: ARCHIVIST_COLLECTION or {GLOBAL_COLLECTION!r})",
     )
     group.add_argument(
-        "-v", "--verbose", action="store_true", default=default(False),
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default(False),
         help="show debug logs and tracebacks",
     )
     group.add_argument(
-        "-q", "--quiet", action="store_true", default=default(False),
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=default(False),
         help="show only errors on stderr",
     )
 
@@ -207,7 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def command(name: str, summary: str, description: str | None = None):
         sub = commands.add_parser(
-            name, help=summary, description=description or summary,
+            name,
+            help=summary,
+            description=description or summary,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_global_options(sub, on_command=True)
@@ -236,16 +244,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ask.add_argument("question", nargs="*", metavar="QUESTION")
     ask.add_argument(
-        "-k", type=_bounded_int(1, MAX_K), metavar="N",
+        "-k",
+        type=_bounded_int(1, MAX_K),
+        metavar="N",
         help="excerpts per answer (default: ARCHIVIST_TOP_K, 3)",
     )
     ask.add_argument(
-        "--page", type=_bounded_int(1, 10_000), default=1, metavar="P",
+        "--page",
+        type=_bounded_int(1, 10_000),
+        default=1,
+        metavar="P",
         help="show the P-th page of excerpts",
     )
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (schema 1)")
     ask.add_argument(
-        "--batch", action="store_true",
+        "--batch",
+        action="store_true",
         help="questions from stdin, one per line; answers as JSON Lines",
     )
 

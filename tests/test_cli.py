@@ -90,16 +90,29 @@ NIGHT_TRAIN = {
     "text": "A sleeper service linking Vienna and Bucharest resumed this week, with "
     "couchettes, a dining car and a stop in Budapest.",
 }
-ARCHIVE_JSONL = "\n".join(
-    [json.dumps(GLACIER), "this line is not JSON at all", json.dumps(NIGHT_TRAIN)]
-) + "\n"
+ARCHIVE_JSONL = (
+    "\n".join([json.dumps(GLACIER), "this line is not JSON at all", json.dumps(NIGHT_TRAIN)]) + "\n"
+)
 
 BINARY = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10\x00\x00\x00\x10\x08\x06" * 20
 
 EXCERPT_KEYS = {
-    "article_id", "passage_id", "title", "date", "author", "quote", "quote_start",
-    "quote_end", "clipped_start", "clipped_end", "highlights", "matched_terms", "score",
-    "language", "heading", "links",
+    "article_id",
+    "passage_id",
+    "title",
+    "date",
+    "author",
+    "quote",
+    "quote_start",
+    "quote_end",
+    "clipped_start",
+    "clipped_end",
+    "highlights",
+    "matched_terms",
+    "score",
+    "language",
+    "heading",
+    "links",
 }
 INGESTED = re.compile(r"^#(\d+)  (.+)  \((.+)\)$")
 
@@ -289,8 +302,15 @@ def test_mixed_sources_count_each_outcome(cli, files):
 def test_ingest_stdin_with_title_date_and_author(cli, service):
     text = "Un pod nou peste Dâmbovița a fost deschis circulației, cu piste pentru biciclete."
     result = cli(
-        "ingest", "-", "--title", "Pod nou în București", "--date", "2025-03-02",
-        "--author", "Redacția", stdin=text,
+        "ingest",
+        "-",
+        "--title",
+        "Pod nou în București",
+        "--date",
+        "2025-03-02",
+        "--author",
+        "Redacția",
+        stdin=text,
     )
     assert result.code == 0, result
     match = INGESTED.match(result.lines[0])
@@ -420,10 +440,13 @@ def test_ask_prints_quotes_with_marked_words_source_and_links(cli, stored):
     assert any("shook hands" in line.replace("**", "") for line in quotes), result.out
     assert "\033[" not in result.out
     source = f"— {WONSAN_TITLE} "
-    assert any(line.startswith(source) and line.endswith(f"#{stored[WONSAN_TITLE]}")
-               for line in result.lines)
-    assert any(line.startswith("  ") and "pic.twitter.com/Wq7Lm2Xc9P" in line
-               for line in result.lines)
+    assert any(
+        line.startswith(source) and line.endswith(f"#{stored[WONSAN_TITLE]}")
+        for line in result.lines
+    )
+    assert any(
+        line.startswith("  ") and "pic.twitter.com/Wq7Lm2Xc9P" in line for line in result.lines
+    )
 
 
 def test_ask_json_schema_and_quotes_are_slices_of_the_stored_text(cli, stored, service):
@@ -462,7 +485,9 @@ def test_ask_batch_writes_one_json_line_per_question(cli, stored):
     assert result.code == 0, result
     answers = [json.loads(line) for line in result.lines]
     assert [a["question"] for a in answers] == [
-        "where did Lavrov meet Kim", "???", "what did engineers do to the bridge"
+        "where did Lavrov meet Kim",
+        "???",
+        "what did engineers do to the bridge",
     ]
     assert answers[1]["error"] and "excerpts" not in answers[1]
     assert answers[0]["schema"] == answers[2]["schema"] == 1
@@ -750,8 +775,14 @@ def test_installed_entry_point_runs_end_to_end(tmp_path, files):
 
 def test_title_date_and_author_apply_to_an_html_file(cli, files, service):
     result = cli(
-        "ingest", str(files["html"]), "--title", "Orchard record", "--date", "2024-10-05",
-        "--author", "Town Desk",
+        "ingest",
+        str(files["html"]),
+        "--title",
+        "Orchard record",
+        "--date",
+        "2024-10-05",
+        "--author",
+        "Town Desk",
     )
     assert result.code == 0, result
     match = INGESTED.match(result.lines[0])

@@ -49,6 +49,8 @@ MIN_STRUCTURED_WORDS = 40
 #: times more words, is a caption or a teaser, not the article.
 STUB_WORDS = 30
 STUB_RATIO = 8
+#: Longer text is never taken for a heading, whatever its markup.
+MAX_HEADING_TEXT = 200
 
 #: An image credit: text holding one is a caption.
 _CREDIT = re.compile(r"(?i)(?:\b(?:photos?|fotos?|bild|image|picture|credits?)\s*:|©|\(c\)\s)")
@@ -105,6 +107,7 @@ def html_to_document(
     site_names = pagemeta.site_names(tree, objects, [url, canonical])
     headlines = _headlines(tree, objects)
     page_words = _visible_words(tree)
+    heading_texts = _heading_texts(tree)
     _rewrite_tweets(tree)
     # trafilatura prunes the tree it is given; metadata above is read first.
     extracted = trafilatura.bare_extraction(
@@ -119,7 +122,7 @@ def html_to_document(
         date_extraction_params=DATE_PARAMS,
     )
     body = getattr(extracted, "body", None)
-    blocks = _blocks(body) if body is not None else []
+    blocks = _blocks(body, heading_texts) if body is not None else []
     titles = [*headlines, getattr(extracted, "title", None) or ""]
     opened_by_title = bool(blocks) and any(_same_words(blocks[0], t) for t in titles)
     words = sum(len(block.split()) for block in blocks[1 if opened_by_title else 0 :])
@@ -139,7 +142,7 @@ def html_to_document(
             f"readable out of {page_words:,} words on the page; save the article's text "
             "and ingest that instead"
         )
-    blocks = [unicodedata.normalize("NFC", b) for b in blocks]
+    blocks = [_Block(unicodedata.normalize("NFC", b), getattr(b, "heading", False)) for b in blocks]
     if not blocks:
         raise EmptyDocument(f"No readable text found in {name}")
     if extracted is None:  # no body in the markup, only the JSON-LD one
@@ -152,6 +155,11 @@ def html_to_document(
         # The page's own headline opens the text: keep it, but as a title line.
         body_start = len(blocks[0]) + 2 if len(blocks) > 1 else 0
     doc_text = "\n\n".join(blocks)
+    heading_starts, offset = set(), 0
+    for block in blocks:
+        if block.heading:
+            heading_starts.add(offset)
+        offset += len(block) + 2
     if title is None:
         title = fallback_title(doc_text)
     date = published or pagemeta.title_date(raw_title)
@@ -174,6 +182,7 @@ def html_to_document(
         source_kind=source_kind,
         source_ref=source_ref,
         body_start=body_start,
+        heading_starts=frozenset(heading_starts),
     )
 
 
@@ -217,7 +226,7 @@ def fallback_title(text: str, limit: int = 80) -> str:
     return cut.rstrip(" ,;:-–—") + "…"
 
 
-def _blocks(body: HtmlElement) -> list[str]:
+def _blocks(body: HtmlElement, heading_texts: frozenset[str] = frozenset()) -> list[_Block]:
     """The extracted tree as text blocks, dropping blocks that are mostly links."""
     children = [child for child in body if isinstance(child.tag, str)]
     if not any(child.tag in _BLOCKS for child in children):
@@ -233,8 +242,42 @@ def _blocks(body: HtmlElement) -> list[str]:
         if _link_share(child) >= LINK_SHARE_LIMIT:
             log.debug("Dropping a link block: %.60r", text)
             continue
-        blocks.append(text)
+        heading = child.tag == "head" or _clean_line(" ".join(text.split())) in heading_texts
+        blocks.append(_Block(text, heading))
     return blocks
+
+
+class _Block(str):
+    """A block's text, knowing whether its markup may make it a heading."""
+
+    heading: bool
+
+    def __new__(cls, text: str, heading: bool = False) -> _Block:
+        block = super().__new__(cls, text)
+        block.heading = heading
+        return block
+
+
+_BOLD_TEXT = "descendant::text()[ancestor::b or ancestor::strong]"
+
+
+def _heading_texts(tree: HtmlElement) -> frozenset[str]:
+    """Texts the page marks as headings: ``<h1>``-``<h6>`` and text all in bold.
+
+    Read before trafilatura, which turns bold subheads into plain paragraphs.
+    """
+    found = set()
+    # A bold run that trafilatura keeps as a block of its own stood on its own line.
+    for element in tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "b", "strong"):
+        text = " ".join(element.text_content().split())
+        if not text or len(text) > MAX_HEADING_TEXT:
+            continue
+        if element.tag in ("p", "div"):
+            bold = " ".join(" ".join(element.xpath(_BOLD_TEXT)).split())
+            if bold.replace(" ", "") != text.replace(" ", ""):
+                continue
+        found.add(text)
+    return frozenset(found)
 
 
 def _block_text(element: HtmlElement) -> str:
@@ -247,9 +290,12 @@ def _block_text(element: HtmlElement) -> str:
             parts.append("\n")
         elif node.tag == "item":
             parts.append("\n- ")
-        elif node.tag in ("row", "p", "head", "quote", "list") and node is not element:
+        elif node.tag == "row" and node is not element:
             parts.append("\n")
-        elif node.tag == "cell" and node.getprevious() is not None:
+        elif node.tag in ("p", "head", "quote", "list") and node is not element:
+            # Paragraphs inside a table cell stay on the row's line.
+            parts.append(" " if _in_cell(node, element) else "\n")
+        elif node.tag == "cell" and _has_text_before(node):
             parts.append(" | ")
         if node.text:
             parts.append(_WHITESPACE.sub(" ", node.text))
@@ -262,6 +308,20 @@ def _block_text(element: HtmlElement) -> str:
     walk(element)
     lines = (_clean_line(line) for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line and line != "-")
+
+
+def _in_cell(node: HtmlElement, top: HtmlElement) -> bool:
+    for ancestor in node.iterancestors():
+        if ancestor.tag == "cell":
+            return True
+        if ancestor is top:
+            return False
+    return False
+
+
+def _has_text_before(cell: HtmlElement) -> bool:
+    """Whether a cell before this one in its row has text (no "|" after empty cells)."""
+    return any("".join(c.itertext()).strip() for c in cell.itersiblings(preceding=True))
 
 
 def _link_share(element: HtmlElement) -> float:

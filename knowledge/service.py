@@ -116,7 +116,9 @@ class Archivist:
         if not body.strip():
             raise EmptyDocument("There is no text to store.")
         self._check_size(document.text)
-        drafts = split_passages(document.text, document.body_start)
+        drafts = split_passages(
+            document.text, document.body_start, heading_starts=document.heading_starts
+        )
         if not drafts:
             raise EmptyDocument("There is no readable text to store.")
         title = _title(document)

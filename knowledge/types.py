@@ -43,6 +43,9 @@ class Document:
     #: Where the body starts in ``text``: a title line or front matter before it
     #: is stored verbatim but not split into passages.
     body_start: int = 0
+    #: Where the markup allows headings (offsets of ``<h1>``-``<h6>`` and all-bold
+    #: paragraphs, from HTML); None when they are guessed from the text alone.
+    heading_starts: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,67 @@ Clear glass still has its own bin, and collection days do not change.</p>
 <p>The company expects to save two lorry trips a week, and to put the money into more bottle banks near
 the schools.</p></article></body></html>"""
 
+HARBOUR_WALL = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Harbour wall repairs begin in May</title></head><body><article>
+<h1>Harbour wall repairs begin in May</h1>
+<div class="byline"><strong>By Marta Keller</strong></div>
+<p>The works on the old harbour wall start in May and last well into the autumn</p>
+<p>Divers who inspected the wall in winter found cracks wide enough to put a hand in, and two
+stretches where the mortar has washed out between the granite blocks.</p>
+<p><b>Photo: Jan Olsen / Harbour Post</b></p>
+<p>The council has set aside four million for the repairs, most of it for a floating crane
+that can lift the blocks without closing the quay to the ferries.</p>
+<h2>Boats move to the east basin</h2>
+<p>While the crane works on the western stretch, the fishing boats will moor in the east basin,
+where the harbour master has marked out temporary berths.</p>
+</article></body></html>"""
+
+FRENCH_BYLINE_TEXT = """Le port de Lorient agrandit sa criée
+
+Par Marie Dupont
+
+Les travaux de la nouvelle criée commencent en septembre. Les pêcheurs pourront y vendre leur
+poisson dès l'aube, sans attendre l'ouverture du marché couvert.
+"""
+
+POOL_CELLS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Outdoor pools</title>
+</head><body><article><h1>Outdoor pools</h1>
+<p>The town's outdoor pools open on the first of June, and the hours are longer than last year.</p>
+<table>
+<tr><td><p><b>Riverside lido</b></p><p>The largest pool, with a fifty-metre lane.</p></td>
+<td><p>Open daily from seven until eight.</p></td></tr>
+<tr><td><p><b>Hill park pool</b></p><p>A quiet pool under old chestnut trees.</p></td>
+<td><p>Open from nine until seven.</p></td></tr>
+</table></article></body></html>"""
+
+_STOPS = ["Market Square", "Old Mill", "Hospital East", "Rose Garden", "Canal Bridge"] * 9
+BIG_TABLE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bus 12 timetable</title>'
+    "</head><body><article><h1>Bus 12 timetable</h1><p>Line 12 runs every hour from the station"
+    " to the lake and back, with the stops below on weekdays.</p><table>"
+    "<tr><th>Stop</th><th>Departs</th><th>Where</th></tr>"
+    + "".join(
+        f"<tr><td>Stop {n}: {name}</td><td>{6 + n % 12}:{n % 6}5</td><td>platform {1 + n % 4}</td></tr>"
+        for n, name in enumerate(_STOPS)
+    )
+    + "</table></article></body></html>"
+)
+
+LETTERS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Letters to the editor</title></head><body><article>
+<h1>Letters to the editor</h1>
+<p class="title">The last bus leaves too early</p>
+<p>Since the timetable changed in March, the last bus to Oberdorf leaves before the evening shift at the dairy ends. Many of us now walk forty minutes home along the unlit road.</p>
+<p>Greta Albers, Oberdorf</p>
+<p class="title">Thanks to the volunteer fire brigade</p>
+<p class="from">A letter from Unterdorf</p>
+<p>When the storm brought down the old lime tree on our street, the volunteers had the road clear within the hour and checked on every house. They deserve more than our thanks.</p>
+<p>Jonas Weber</p>
+<p class="title">Who pays for the new roundabout?</p>
+<p class="from">A letter from Mühlbach</p>
+<p>The council says the roundabout costs less than traffic lights, but nobody has told us what the upkeep of the planted island will cost each year.</p>
+<p>Ilse Brandt, Mühlbach</p>
+</article></body></html>"""
+
 
 @pytest.mark.parametrize(
     ("question", "word"),
@@ -168,3 +229,44 @@ def test_site_name_and_date_are_stripped_from_the_title(archive):
         "Glass recycling rules change in January",
         "2020-01-19",
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "heading"),
+    [
+        ("cracks in the harbour wall found by divers", None),  # not the byline, not a sentence
+        ("how much did the council set aside for the floating crane", None),  # not the credit
+        ("where do the fishing boats moor", "Boats move to the east basin"),
+    ],
+)
+def test_bylines_credits_and_body_sentences_are_not_headings(archive, question, heading):
+    assert _stored(archive, "harbour.html", HARBOUR_WALL).error is None
+    excerpt = archive.ask(question).excerpts[0]
+    assert excerpt.heading == heading
+
+
+def test_a_byline_in_a_text_is_not_a_heading(archive):
+    archive.ingest_text(FRENCH_BYLINE_TEXT)
+    excerpt = archive.ask("criée pêcheurs poisson").excerpts[0]
+    assert excerpt.heading is None
+
+
+def test_a_table_row_stays_on_one_line_and_a_long_table_is_cut_between_rows(archive):
+    pools = _stored(archive, "pools.html", POOL_CELLS).result.article
+    assert (
+        "Riverside lido The largest pool, with a fifty-metre lane. | Open daily from seven until eight."
+        in archive.article_text(pools.id).split("\n")
+    )
+    bus = _stored(archive, "bus.html", BIG_TABLE).result.article
+    table_passages = archive.article_passages(bus.id)[1:]
+    assert len(table_passages) > 1
+    for passage in table_passages:
+        assert all(line.count(" | ") == 2 for line in passage.split("\n")), passage
+
+
+def test_a_signature_stays_with_its_letter_not_the_next_headline(archive):
+    letters = _stored(archive, "letters.html", LETTERS).result.article
+    passages = archive.article_passages(letters.id)
+    assert any(p.endswith("the unlit road.\n\nGreta Albers, Oberdorf") for p in passages), passages
+    assert not any("Greta Albers" in p and "fire brigade" in p for p in passages)
+    assert any(p.endswith("more than our thanks.\n\nJonas Weber") for p in passages), passages

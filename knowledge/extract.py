@@ -24,10 +24,9 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import trafilatura
-from charset_normalizer import from_bytes
 
 from knowledge import pagemeta
-from knowledge.errors import EmptyDocument
+from knowledge.errors import EmptyDocument, UnsupportedContent
 from knowledge.types import Document
 
 if TYPE_CHECKING:
@@ -61,13 +60,6 @@ _SPACES = re.compile(r"[^\S\n]+")
 _WHITESPACE = re.compile(r"\s+")
 # Browsers read these labels as windows-1252 (WHATWG Encoding), and so do pages.
 _WEB_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 
 
 def html_to_document(
@@ -92,7 +84,10 @@ def html_to_document(
     """
     name = source_ref or url or "the page"
     if isinstance(html, bytes):
-        text = decode_html(html, charset)
+        try:
+            text = decode_html(html, charset)
+        except UnsupportedContent:
+            raise EmptyDocument(f"No readable text found in {name}") from None
     else:
         # Lone surrogates (from a careless caller) make lxml drop the rest of the page.
         text = html.encode("utf-8", errors="replace").decode("utf-8")
@@ -187,32 +182,22 @@ def html_to_document(
 
 
 def decode_html(data: bytes, charset: str | None = None) -> str:
-    """Decode a page: byte-order mark, valid UTF-8, declared charset, ``<meta>``, detection.
+    """Decode a page the way every text is decoded (:func:`knowledge.sources.decode_text`):
+    byte-order mark, valid UTF-8, the declared charset or else the page's ``<meta>``
+    charset, then the most plausible legacy encoding.
 
-    Valid UTF-8 wins over a declared charset because mislabelled UTF-8 pages are
-    common while Latin text that happens to be valid UTF-8 is vanishingly rare.
+    Raises:
+        UnsupportedContent: binary data, or no encoding reads it.
     """
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data.decode(codec, errors="replace")
-    declared = codec_for(charset)
-    if declared and declared.startswith(("utf-16", "utf-32")):
-        return data.decode(declared, errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
+    from knowledge.sources import decode_text  # sources builds on this module
+
+    return decode_text(data, declared_charset=charset, name="the page", html=True)
+
+
+def meta_charset(data: bytes) -> str | None:
+    """The ``<meta charset>`` label of a page, found where the HTML standard's prescan looks."""
     meta = _META_CHARSET.search(data[:META_SCAN_BYTES])
-    candidates = [declared, codec_for(meta.group(1).decode("ascii")) if meta else None]
-    for codec in candidates:
-        if codec and codec != "utf-8":
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                continue
-    guess = from_bytes(data[: 256 * 1024]).best()
-    codec = codec_for(guess.encoding) if guess is not None else None
-    return data.decode(codec or "cp1252", errors="replace")
+    return meta.group(1).decode("ascii") if meta else None
 
 
 def fallback_title(text: str, limit: int = 80) -> str:

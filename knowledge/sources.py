@@ -29,7 +29,7 @@ from knowledge.errors import (
     TooLarge,
     UnsupportedContent,
 )
-from knowledge.extract import codec_for, fallback_title, html_to_document
+from knowledge.extract import codec_for, fallback_title, html_to_document, meta_charset
 from knowledge.fetch import fetch_url, format_size, parse_content_type
 from knowledge.types import Document
 
@@ -112,14 +112,20 @@ _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", r
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 
 
-def decode_text(data: bytes, *, declared_charset: str | None = None, name: str = "input") -> str:
+def decode_text(
+    data: bytes, *, declared_charset: str | None = None, name: str = "input", html: bool = False
+) -> str:
     """Bytes to text: refuse binary, honour a BOM, try UTF-8, the declared charset, detection.
 
-    Newlines become ``\\n`` and the text is NFC-normalised.
+    The one decoder for text, files and web pages alike. With ``html``, a page's
+    ``<meta charset>`` counts as declared when nothing else is. Newlines become
+    ``\\n`` and the text is NFC-normalised.
 
     Raises:
         UnsupportedContent: binary data, or no encoding reads it cleanly.
     """
+    if html and codec_for(declared_charset) is None:
+        declared_charset = meta_charset(data)
     text = _decode(data, declared_charset, name)
     controls = sum(1 for ch in text[:65536] if ch < " " and ch not in _TEXT_CONTROLS)
     # A stray escape or two in a long note is not binary; a steady share of them is.

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from knowledge import Archivist, KnowledgeConfig
 from knowledge.types import Link
+from tests._http_server import page, serve
 
 SOFT_HYPHENATED = (
     "Die Bundes\u00adregierung will die Förder\u00adprogramme für Lasten\u00adräder "
@@ -144,6 +146,13 @@ LETTERS = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>L
 <p>Ilse Brandt, Mühlbach</p>
 </article></body></html>"""
 
+LATIN1_PAGE = """<html><head><title>Le café du port</title></head><body><article>
+<h1>Le café du port</h1>
+<p>Le café du port ouvre à six heures. Les pêcheurs y prennent un café noir et une crème brûlée,
+même en hiver, près de la fenêtre. Une cliente naïve a demandé si le niño du patron était déjà là.</p>
+<p>Le patron, très fier de sa façade rénovée, dit que l'été sera long et que la saison commence à peine.</p>
+</article></body></html>"""
+
 
 @pytest.mark.parametrize(
     ("question", "word"),
@@ -270,3 +279,16 @@ def test_a_signature_stays_with_its_letter_not_the_next_headline(archive):
     assert any(p.endswith("the unlit road.\n\nGreta Albers, Oberdorf") for p in passages), passages
     assert not any("Greta Albers" in p and "fire brigade" in p for p in passages)
     assert any(p.endswith("more than our thanks.\n\nJonas Weber") for p in passages), passages
+
+
+def test_undeclared_latin1_html_decodes_like_the_same_bytes_as_text(archive, sqlite_url):
+    data = LATIN1_PAGE.encode("latin-1")
+    [as_html] = archive.ingest_bytes("cafe.html", data)
+    [as_text] = archive.ingest_bytes("cafe.txt", data)
+    html_text = archive.article_text(as_html.result.article.id)
+    assert "Une cliente naïve a demandé si le niño du patron était déjà là." in html_text
+    assert html_text.split("\n")[-1] in archive.article_text(as_text.result.article.id)
+    config = KnowledgeConfig(database_url=sqlite_url, allow_private_urls=True)
+    with serve({"/cafe": page(data, "text/html")}) as server, Archivist(config) as service:
+        fetched = service.ingest_url(server.url("/cafe"))
+    assert fetched.duplicate  # the page from the web reads exactly as the uploaded file

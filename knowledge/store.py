@@ -114,6 +114,11 @@ def _migrate_once(engine: Engine) -> int:
         if connection.dialect.name == "postgresql":
             # Two processes starting at once must not both migrate.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
+        elif connection.dialect.name == "sqlite":
+            # The same on SQLite: take the write lock first, so that the DDL is
+            # one transaction with the version rows (pysqlite would otherwise
+            # run the first CREATEs outside it, and others see half a schema).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         current = 0
         # Look where CREATE TABLE would put it: on PostgreSQL another schema
         # on the search path may hold a store of its own.

@@ -314,6 +314,11 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
         if counts["refused"]:
             parts.append(f"{counts['refused']} refused")
         ctx.note(", ".join(parts))
+    if counts["stored"] and ctx.collection == GLOBAL_COLLECTION:
+        # The examples were there to try Archivist out; the user's own articles replace them.
+        removed = ctx.service().remove_examples()
+        if removed:
+            ctx.note(f"Removed the {removed} example articles: the store now holds your own.")
     if skipped["files"]:
         from knowledge.sources import SUPPORTED_LIST
 

@@ -35,6 +35,8 @@ from knowledge.errors import (
 from knowledge.models import Article, Passage
 from knowledge.passages import split_passages, split_sentences
 from knowledge.types import (
+    EXAMPLES_COLLECTION,
+    GLOBAL_COLLECTION,
     Answer,
     ArticleDetail,
     ArticleSummary,
@@ -92,7 +94,14 @@ class Archivist:
             raise TooLarge(f"The text is larger than the {_megabytes(limit)} limit.")
 
     def _collections(self, collections: Iterable[str] | None) -> list[str]:
-        return list(dict.fromkeys(collections)) if collections else [self.config.default_collection]
+        if collections:
+            return list(dict.fromkeys(collections))
+        # Callers that name no collection (the command line) see the example
+        # articles with the shared one; the bot names its collections, so a
+        # Discord server never sees them.
+        if self.config.default_collection == GLOBAL_COLLECTION:
+            return [GLOBAL_COLLECTION, EXAMPLES_COLLECTION]
+        return [self.config.default_collection]
 
     def _session(self) -> Session:
         return self._sessions()
@@ -282,16 +291,34 @@ class Archivist:
             return IngestOutcome(label, error=str(exc))
 
     def load_examples(self) -> list[IngestOutcome]:
-        """Store the example articles bundled with Archivist in the default collection."""
+        """Store the example articles bundled with Archivist in their own collection."""
         folder = resources.files("knowledge") / "examples"
         outcomes = []
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.startswith((".", "_")) or not entry.is_file():
                 continue
-            outcomes.extend(self.ingest_bytes(entry.name, entry.read_bytes(), added_by="examples"))
+            outcomes.extend(
+                self.ingest_bytes(
+                    entry.name,
+                    entry.read_bytes(),
+                    collection=EXAMPLES_COLLECTION,
+                    added_by="examples",
+                )
+            )
         with self._session() as session, session.begin():
             store.set_meta(session, "examples_loaded", datetime.now(UTC).isoformat())
         return outcomes
+
+    def remove_examples(self) -> int:
+        """Delete the example articles; returns how many there were."""
+        with self._session() as session, session.begin():
+            examples = store.list_articles(session, [EXAMPLES_COLLECTION], 1000, 0)
+            for article in examples:
+                store.remove_article(session, article)
+        if examples:
+            self._expander.clear()
+            log.info("removed the %d example articles", len(examples))
+        return len(examples)
 
     @property
     def examples_loaded(self) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from knowledge import fulltext
 from knowledge.errors import StoreError
 from knowledge.models import Article, Base, Meta, Passage, SchemaVersion, Term
+from knowledge.types import EXAMPLES_COLLECTION, GLOBAL_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -80,11 +81,27 @@ def _add_meta(connection: Connection) -> None:
     Meta.__table__.create(connection)
 
 
+def _move_examples_out_of_global(connection: Connection) -> None:
+    """Example articles loaded into the shared collection (which every Discord
+    server reads) move to their own collection."""
+    legacy = (Article.collection == GLOBAL_COLLECTION) & (Article.added_by == "examples")
+    ids = select(Article.id).where(legacy).scalar_subquery()
+    connection.execute(
+        Passage.__table__.update()
+        .where(Passage.article_id.in_(ids))
+        .values(collection=EXAMPLES_COLLECTION)
+    )
+    connection.execute(
+        Article.__table__.update().where(legacy).values(collection=EXAMPLES_COLLECTION)
+    )
+
+
 #: Ordered schema changes. Append, never edit: an existing database replays
 #: only the ones it has not seen, inside one transaction.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (1, _create_schema),
     (2, _add_meta),
+    (3, _move_examples_out_of_global),
 ]
 
 

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 #: Collection used by the command line and shared with every Discord server.
 GLOBAL_COLLECTION = "global"
+#: Where the bundled example articles live: read by the command line with the
+#: shared collection, never by a Discord server, and emptied once the user
+#: stores an article of their own.
+EXAMPLES_COLLECTION = "examples"
 
 
 @dataclass(frozen=True)

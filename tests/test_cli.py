@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from archivist.cli import main
 from archivist.logs import remove_handlers
@@ -542,6 +543,35 @@ def test_first_question_on_an_empty_store_loads_the_examples(cli):
     assert "Wonsan" in result.out and "> " in result.out
     again = cli("ask", "who met Kim and where")
     assert "Loaded" not in again.err  # only into an empty store
+
+
+def test_the_examples_go_away_when_the_user_stores_an_article(cli, files, service):
+    assert "Wonsan" in cli("ask", "who met Kim and where").out  # the quick start
+    result = cli("ingest", str(files["txt"]))
+    assert result.code == 0, result
+    assert "Removed the 3 example articles: the store now holds your own." in result.err
+    listed = cli("list").lines
+    assert len(listed) == 1 and BRIDGE_TITLE in listed[0]
+    assert cli("ask", "who met Kim and where").out.startswith("Nothing relevant is stored")
+    assert "Loaded" not in cli("ask", "Lavrov Wonsan").err  # and they do not come back
+
+
+def test_examples_loaded_into_the_shared_collection_by_an_older_version_move_out(sqlite_url):
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as old:
+        [outcome] = old.ingest_bytes(
+            "lavrov.txt", b"Lavrov met Kim Jong Un in Wonsan.\n", added_by="examples"
+        )
+        assert outcome.result.article.collection == "global"
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # the store as version 2 left it
+        connection.execute(text("DELETE FROM schema_version WHERE version = 3"))
+        connection.execute(text("UPDATE articles SET collection = 'global'"))
+        connection.execute(text("UPDATE passages SET collection = 'global'"))
+    engine.dispose()
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as upgraded:
+        assert upgraded.count_articles(collections=["global"]) == 0  # no server sees it
+        assert upgraded.ask("Lavrov Wonsan", collections=["global"]).excerpts == ()
+        assert upgraded.ask("Lavrov Wonsan").excerpts  # the command line still does
 
 
 def test_a_store_emptied_on_purpose_stays_empty(cli):

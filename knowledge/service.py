@@ -7,6 +7,7 @@ serve many threads (the bot runs calls through ``asyncio.to_thread``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -18,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import answer, fulltext, search, sources, store, text
@@ -57,6 +58,20 @@ MAX_TITLE_CHARS = 300
 UNKNOWN_NAME_FLOOR = 1.3
 #: How much less must match when the question's language is not the store's.
 CROSS_LANGUAGE_FLOOR = 0.8
+
+
+def _store_errors(method):
+    """A database failure inside ``method`` becomes a one-line :class:`StoreError`."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+            raise StoreError(f"The database failed: {reason[:300]}") from exc
+
+    return wrapper
 
 
 class Archivist:
@@ -309,6 +324,7 @@ class Archivist:
             store.set_meta(session, "examples_loaded", datetime.now(UTC).isoformat())
         return outcomes
 
+    @_store_errors
     def remove_examples(self) -> int:
         """Delete the example articles; returns how many there were."""
         with self._session() as session, session.begin():
@@ -321,6 +337,7 @@ class Archivist:
         return len(examples)
 
     @property
+    @_store_errors
     def examples_loaded(self) -> bool:
         """Whether the examples were ever loaded into this store (and perhaps removed since)."""
         with self._session() as session:
@@ -328,6 +345,7 @@ class Archivist:
 
     # --- ask ----------------------------------------------------------------------
 
+    @_store_errors
     def ask(
         self,
         question: str,
@@ -393,6 +411,7 @@ class Archivist:
 
     # --- browse and moderate -------------------------------------------------------
 
+    @_store_errors
     def list_articles(
         self, *, collections: Iterable[str] | None = None, limit: int = 20, offset: int = 0
     ) -> list[ArticleSummary]:
@@ -404,10 +423,12 @@ class Archivist:
             )
             return [_summary(a) for a in rows]
 
+    @_store_errors
     def count_articles(self, *, collections: Iterable[str] | None = None) -> int:
         with self._session() as session:
             return store.count_articles(session, self._collections(collections))
 
+    @_store_errors
     def get_article(
         self, article_id: int, *, collections: Iterable[str] | None = None
     ) -> ArticleDetail:
@@ -417,11 +438,13 @@ class Archivist:
             opening = article.text[first[0].start : first[0].end] if first else ""
             return ArticleDetail(_summary(article), opening, len(article.text))
 
+    @_store_errors
     def article_text(self, article_id: int, *, collections: Iterable[str] | None = None) -> str:
         """The stored text, verbatim: every quote is a slice of it."""
         with self._session() as session:
             return self._find(session, article_id, collections).text
 
+    @_store_errors
     def article_passages(
         self, article_id: int, *, collections: Iterable[str] | None = None
     ) -> tuple[str, ...]:
@@ -431,6 +454,7 @@ class Archivist:
                 article.text[p.start : p.end] for p in store.passages_of(session, article.id)
             )
 
+    @_store_errors
     def remove_article(
         self, article_id: int, *, collections: Iterable[str] | None = None
     ) -> ArticleSummary:
@@ -442,6 +466,7 @@ class Archivist:
         log.info("removed article %d from %s", summary.id, summary.collection)
         return summary
 
+    @_store_errors
     def stats(self, *, collections: Iterable[str] | None = None) -> Stats:
         names = self._collections(collections)
         with self._session() as session:

@@ -763,6 +763,21 @@ def test_unusable_database_is_one_line_without_traceback(capsys, url):
     assert "Traceback" not in err and "hunter2" not in err
 
 
+@pytest.mark.parametrize("command", [["ask", "harbour bridge"], ["list"], ["show", "1"], ["stats"]])
+def test_a_database_error_on_a_read_is_one_line(cli, files, sqlite_url, command):
+    assert cli("ingest", str(files["txt"])).code == 0
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # a damaged store
+        connection.execute(text("DROP TABLE passages"))
+        connection.execute(text("DROP TABLE articles"))
+    engine.dispose()
+    result = cli(*command)
+    assert result.code == 1
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("archivist: The database failed: no such table: "), line
+    assert "unexpected" not in line and "[SQL" not in line
+
+
 def test_run_without_a_token_says_what_is_missing(cli):
     result = cli("run")
     assert result.code == 2

@@ -243,25 +243,17 @@ class _Block(str):
         return block
 
 
-_BOLD_TEXT = "descendant::text()[ancestor::b or ancestor::strong]"
-
-
 def _heading_texts(tree: HtmlElement) -> frozenset[str]:
-    """Texts the page marks as headings: ``<h1>``-``<h6>`` and text all in bold.
+    """Texts the page marks as headings: ``<h1>``-``<h6>``, and bold runs.
 
-    Read before trafilatura, which turns bold subheads into plain paragraphs.
+    Read before trafilatura, which turns bold subheads into plain paragraphs;
+    a bold run counts only where it makes a whole block of its own.
     """
     found = set()
-    # A bold run that trafilatura keeps as a block of its own stood on its own line.
-    for element in tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "p", "div", "b", "strong"):
+    for element in tree.iter("h1", "h2", "h3", "h4", "h5", "h6", "b", "strong"):
         text = " ".join(element.text_content().split())
-        if not text or len(text) > MAX_HEADING_TEXT:
-            continue
-        if element.tag in ("p", "div"):
-            bold = " ".join(" ".join(element.xpath(_BOLD_TEXT)).split())
-            if bold.replace(" ", "") != text.replace(" ", ""):
-                continue
-        found.add(text)
+        if text and len(text) <= MAX_HEADING_TEXT:
+            found.add(text)
     return frozenset(found)
 
 
@@ -395,8 +387,14 @@ def _headlines(tree: HtmlElement, objects: list[dict]) -> list[str]:
 
 def _visible_words(tree: HtmlElement) -> int:
     """How many words the page shows, navigation and all."""
-    texts = tree.xpath(f"//body//text()[not({_INVISIBLE_PARENTS})]")
-    return sum(len(t.split()) for t in texts)
+    body = tree.find(".//body")
+    if body is None:
+        return 0
+    hidden = body.xpath(
+        f".//*[self::script or self::style or self::noscript or self::template]"
+        f"[not({_INVISIBLE_PARENTS})]"
+    )
+    return len(body.text_content().split()) - sum(len(h.text_content().split()) for h in hidden)
 
 
 _STATUS_URL = re.compile(r"^https?://(?:www\.|mobile\.)?(?:twitter|x)\.com/\w+/status(?:es)?/\d+")

@@ -53,6 +53,7 @@ MAX_HEADING_TEXT = 200
 
 #: An image credit: text holding one is a caption.
 _CREDIT = re.compile(r"(?i)(?:\b(?:photos?|fotos?|bild|image|picture|credits?)\s*:|©|\(c\)\s)")
+_IMAGE_LINK = re.compile(r"(?i)\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)")
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table"})
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
@@ -305,7 +306,12 @@ def _link_share(element: HtmlElement) -> float:
     total = len("".join(element.itertext()).split())
     if not total:
         return 0.0
-    linked = sum(len("".join(ref.itertext()).split()) for ref in element.iter("ref"))
+    linked = sum(
+        len("".join(ref.itertext()).split())
+        for ref in element.iter("ref")
+        # Text wrapped in a link to its own picture is not navigation.
+        if not _IMAGE_LINK.search(ref.get("target") or "")
+    )
     return linked / total
 
 

@@ -292,3 +292,17 @@ def test_undeclared_latin1_html_decodes_like_the_same_bytes_as_text(archive, sql
     with serve({"/cafe": page(data, "text/html")}) as server, Archivist(config) as service:
         fetched = service.ingest_url(server.url("/cafe"))
     assert fetched.duplicate  # the page from the web reads exactly as the uploaded file
+
+
+IMAGE_LINKED_TEXT = """<!doctype html><html lang="de"><head><meta charset="utf-8">
+<title>Schwierige Gespräche führen</title></head><body><article><h1>Schwierige Gespräche führen</h1>
+<p><a href="https://images.example.org/storage/gespraech-teaser.jpg">Streit mag niemand, und doch
+begegnet er uns ständig, im Büro wie in der Familie. Wer ruhig bleibt, zuerst zuhört und die eigene
+Sicht als Ich-Botschaft formuliert, kommt in schwierigen Gesprächen meist weiter als mit Vorwürfen.</a></p>
+</article></body></html>"""
+
+
+def test_text_wrapped_in_a_link_to_its_picture_is_kept(archive):
+    outcome = _stored(archive, "gespraech.html", IMAGE_LINKED_TEXT)
+    assert outcome.error is None
+    assert "Ich-Botschaft" in archive.article_text(outcome.result.article.id)

@@ -93,7 +93,9 @@ def test_an_article_url_is_a_source_link(any_archive):
     any_archive.ingest_text(LIBRARY_NOTE, url="https://example.org/seed-bank")
     excerpt = any_archive.ask("how many seed packets were lent").excerpts[0]
     assert "1,200 packets" in excerpt.quote
-    assert ("https://example.org/seed-bank", "article") in {(ln.url, ln.kind) for ln in excerpt.links}
+    assert ("https://example.org/seed-bank", "article") in {
+        (ln.url, ln.kind) for ln in excerpt.links
+    }
 
 
 def test_nothing_relevant_is_said_plainly(stocked):
@@ -139,7 +141,9 @@ def test_only_common_words_get_a_hint(stocked):
 def test_duplicates_are_recognised_by_content_and_by_url(any_archive):
     first = any_archive.ingest_text(LIBRARY_NOTE, url="https://example.org/seed-bank")
     # The same text with other spacing, quotes and diacritics is the same article.
-    respaced = LIBRARY_NOTE.replace("books.", "books .").replace("  ", " ").replace("seeds", "séeds")
+    respaced = (
+        LIBRARY_NOTE.replace("books.", "books .").replace("  ", " ").replace("seeds", "séeds")
+    )
     again = any_archive.ingest_text(respaced)
     assert again.duplicate and again.article.id == first.article.id
     moved = any_archive.ingest_text(
@@ -252,8 +256,11 @@ def test_bundled_examples_load_and_answer(archive):
 
 
 def test_document_ingest_respects_body_start(archive):
-    doc = Document(text="Headline here\n\nThe body sentence about otters.", title="Headline here",
-                   body_start=15)
+    doc = Document(
+        text="Headline here\n\nThe body sentence about otters.",
+        title="Headline here",
+        body_start=15,
+    )
     stored = archive.ingest_document(doc)
     assert stored.article.passage_count == 1
     assert archive.article_passages(stored.article.id) == ("The body sentence about otters.",)

@@ -232,9 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         "Prints one line per article: its id, or the id it duplicates, or why it was refused.",
     )
     ingest.add_argument("sources", nargs="+", metavar="SOURCE")
-    ingest.add_argument("--title", help="title for a single text file or stdin")
-    ingest.add_argument("--date", type=_iso_date, help="date (2025-07-12) for a single text")
-    ingest.add_argument("--author", help="author for a single text file or stdin")
+    ingest.add_argument("--title", help="title for a single file, URL or stdin")
+    ingest.add_argument(
+        "--date", type=_iso_date, help="date (2025-07-12) for a single file, URL or stdin"
+    )
+    ingest.add_argument("--author", help="author for a single file, URL or stdin")
     ingest.add_argument(
         "--no-embed",
         action="store_true",
@@ -304,7 +306,7 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
     meta = {"title": args.title, "date": args.date, "author": args.author}
     has_meta = any(v is not None for v in meta.values())
     if has_meta and len(args.sources) != 1:
-        raise UsageError("--title, --date and --author apply to a single text file or stdin")
+        raise UsageError("--title, --date and --author apply to a single file, URL or stdin")
     counts: Counter[str] = Counter()
     skipped: Counter[str] = Counter()
     for source in args.sources:
@@ -326,6 +328,11 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
         if counts["refused"]:
             parts.append(f"{counts['refused']} refused")
         ctx.note(", ".join(parts))
+    if counts["stored"] and ctx.collection == GLOBAL_COLLECTION:
+        # The examples were there to try Archivist out; the user's own articles replace them.
+        removed = ctx.service().remove_examples()
+        if removed:
+            ctx.note(f"Removed the {removed} example articles: the store now holds your own.")
     if skipped["files"]:
         from knowledge.sources import SUPPORTED_LIST
 
@@ -426,22 +433,18 @@ def _ingest_source(
             data = _read_stdin_bytes(limit + 1)  # bounded: one byte over is enough to refuse
             if len(data) > limit:
                 yield IngestOutcome(source, error=_too_large(limit))
-            elif meta:
-                yield _ingest_bytes_with_meta(ctx, STDIN, data, meta)
             else:
                 # Bytes, not text: binary and legacy encodings take the same path as files.
-                yield from svc.ingest_bytes(STDIN, data, source_ref=STDIN, **common)
+                yield from svc.ingest_bytes(STDIN, data, source_ref=STDIN, **common, **(meta or {}))
             return
         if "://" in source:
-            if meta:
-                raise UsageError("--title, --date and --author apply to a text file, not a URL")
-            yield IngestOutcome(source, svc.ingest_url(source, **common))
+            yield IngestOutcome(source, svc.ingest_url(source, **common, **(meta or {})))
             return
         if not os.path.exists(source):
             yield IngestOutcome(source, error=_missing(source))
             return
         if meta:
-            yield _ingest_file_with_meta(ctx, source, meta)
+            yield from _ingest_file_with_meta(ctx, source, meta)
             return
         if os.path.isdir(source):
             yield from _ingest_folder(ctx, source, skipped)
@@ -465,30 +468,19 @@ def _missing(path: str) -> str:
     return "no such file or directory"
 
 
-def _ingest_file_with_meta(ctx: Context, path: str, meta: dict) -> IngestOutcome:
-    """One text file whose title/date/author the user gives on the command line."""
-    if not path.lower().endswith((".txt", ".md")):
-        raise UsageError("--title, --date and --author apply to a .txt or .md file or stdin")
+def _ingest_file_with_meta(ctx: Context, path: str, meta: dict) -> Iterator[IngestOutcome]:
+    """One file (text, Markdown, HTML) whose title/date/author the user gives."""
+    if os.path.isdir(path):
+        raise UsageError("--title, --date and --author apply to a single file, URL or stdin")
     limit = ctx.settings.knowledge.max_document_bytes
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)  # bounded: one byte over is enough to refuse
     if len(data) > limit:
-        return IngestOutcome(path, error=_too_large(limit))
-    return _ingest_bytes_with_meta(ctx, path, data, meta)
-
-
-def _ingest_bytes_with_meta(ctx: Context, name: str, data: bytes, meta: dict) -> IngestOutcome:
-    """Decode like any file (binary refused, legacy encodings read), then store with ``meta``."""
-    from knowledge.sources import decode_text
-
-    result = ctx.service().ingest_text(
-        decode_text(data, name=name),
-        source_ref=name,
-        collection=ctx.collection,
-        added_by=ctx.added_by,
-        **meta,
+        yield IngestOutcome(path, error=_too_large(limit))
+        return
+    yield from ctx.service().ingest_bytes(
+        path, data, source_ref=path, collection=ctx.collection, added_by=ctx.added_by, **meta
     )
-    return IngestOutcome(name, result)
 
 
 def _read_stdin_bytes(limit: int) -> bytes:

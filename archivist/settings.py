@@ -64,6 +64,19 @@ def _positive(kind):
     return parse
 
 
+def _int_from(low: int, high: int):
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError("expected a whole number") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be from {low} to {high}")
+        return number
+
+    return parse
+
+
 def _non_negative_float(value: str) -> float:
     number = float(value)
     if number < 0:
@@ -107,16 +120,18 @@ _KEYS: dict[str, tuple[str, str, object]] = {
     "ARCHIVIST_MAX_DOWNLOAD_BYTES": ("knowledge", "max_download_bytes", _positive(int)),
     "ARCHIVIST_CONNECT_TIMEOUT": ("knowledge", "connect_timeout", _positive(float)),
     "ARCHIVIST_FETCH_TIMEOUT": ("knowledge", "fetch_timeout", _positive(float)),
-    "ARCHIVIST_MAX_REDIRECTS": ("knowledge", "max_redirects", int),
+    # 0 follows none; a chain longer than 20 is a loop (browsers stop at 20 too).
+    "ARCHIVIST_MAX_REDIRECTS": ("knowledge", "max_redirects", _int_from(0, 20)),
     "ARCHIVIST_ALLOW_PRIVATE_URLS": ("knowledge", "allow_private_urls", _bool),
     "ARCHIVIST_USER_AGENT": ("knowledge", "user_agent", str),
-    "ARCHIVIST_TOP_K": ("knowledge", "top_k", _positive(int)),
+    # The service answers with at most 25 excerpts a page.
+    "ARCHIVIST_TOP_K": ("knowledge", "top_k", _int_from(1, 25)),
     "ARCHIVIST_MIN_CONFIDENCE": ("knowledge", "min_confidence", _confidence),
     "ARCHIVIST_SEMANTIC": ("knowledge", "semantic", _semantic),
     "DISCORD_TOKEN": ("bot", "token", str),
     "ARCHIVIST_PREFIX": ("bot", "command_prefix", str),
     "ARCHIVIST_EDITOR_ROLE": ("bot", "editor_role", str),
-    "DEV_GUILD_ID": ("bot", "dev_guild_id", int),
+    "DEV_GUILD_ID": ("bot", "dev_guild_id", _positive(int)),
     "ARCHIVIST_ALLOWED_CHANNELS": ("bot", "allowed_channels", _int_set),
     "ARCHIVIST_ALLOW_DMS": ("bot", "allow_dms", _bool),
     "ARCHIVIST_ASK_COOLDOWN": ("bot", "ask_cooldown", _non_negative_float),

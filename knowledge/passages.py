@@ -116,6 +116,14 @@ _STARTERS = frozenset(
     și apoi însă totuși astfel când dacă
     """.split()
 )
+# "Photo: …", "Bild: …": an image credit, never a heading.
+_CREDIT = re.compile(
+    r"(?i)^[(\[]?(?:photos?|fotos?|bild(?:er)?|images?|pictures?|credits?|quelle|source|"
+    r"illustrations?|grafik|copyright)\s*:"
+)
+# "By Jane Doe", "Par Marie Dupont", "Von Gregory Lipinski": a byline.
+_BYLINE_WORDS = frozenset("by von par per door av di da från".split())
+_NAME_PARTICLES = frozenset("von van der den de du la le di da y und and et".split())
 # Short lines pasted from page furniture; they look like headings but are not.
 _BOILERPLATE = frozenset(
     [
@@ -149,13 +157,21 @@ Range = tuple[int, int]
 # --------------------------------------------------------------------- passages
 
 
-def split_passages(text: str, body_start: int = 0, *, max_chars: int = 1500) -> list[PassageDraft]:
+def split_passages(
+    text: str,
+    body_start: int = 0,
+    *,
+    max_chars: int = 1500,
+    heading_starts: frozenset[int] | None = None,
+) -> list[PassageDraft]:
     """Split ``text[body_start:]`` into passages, each at most ``max_chars`` long.
 
     Args:
         text: The whole article text; offsets in the result index into it.
         body_start: Where the body starts; anything before (a title line) is skipped.
         max_chars: Longest passage; longer paragraphs are cut at sentence boundaries.
+        heading_starts: Where the source's markup put headings (HTML); only
+            paragraphs starting there may be headings. None: guess from the text.
 
     Returns:
         Passages in text order, non-overlapping, trimmed of surrounding whitespace.
@@ -164,7 +180,7 @@ def split_passages(text: str, body_start: int = 0, *, max_chars: int = 1500) -> 
         raise ValueError(f"max_chars must be at least 20, got {max_chars}")
     body_start = min(max(body_start, 0), len(text))
     drafts: list[PassageDraft] = []
-    for heading, units in _sections(text, body_start):
+    for heading, units in _sections(text, body_start, heading_starts):
         for unit in _merge_short(text, _join_intros(text, units)):
             pieces = [unit] if unit[1] - unit[0] <= max_chars else _chunk(text, *unit, max_chars)
             for start, end in pieces:
@@ -299,10 +315,41 @@ def _looks_like_heading(text: str, start: int, end: int) -> bool:
         return False
     if " ".join(_WORD.findall(line.lower())) in _BOILERPLATE:
         return False
+    if _CREDIT.match(line) or "©" in line or _is_byline(line):
+        return False
     return len(split_sentences(line)) == 1
 
 
-def _sections(text: str, body_start: int) -> list[tuple[str | None, list[Range]]]:
+def _is_byline(line: str) -> bool:
+    """``By Jane Doe``, ``Par Marie Dupont, envoyée spéciale``: a name after "by"."""
+    words = re.split(r"[,|/]", line, maxsplit=1)[0].split()
+    if len(words) < 2 or words[0].lower() not in _BYLINE_WORDS:
+        return False
+    names = words[1:]
+    return (
+        len(names) <= 5
+        and names[0][:1].isupper()
+        and all(w[:1].isupper() or w.lower() in _NAME_PARTICLES for w in names)
+    )
+
+
+def _is_signature(line: str) -> bool:
+    """A name, perhaps with a place: "Jonas Weber", "— Greta Albers, Oberdorf"."""
+    name, _, place = line.strip().lstrip(_DASHES + " ").partition(",")
+    words = name.split()
+    return (
+        1 <= len(words) <= 4
+        and "\n" not in line.strip()
+        and len(place) <= 40
+        and all(w[:1].isupper() or w.lower() in _NAME_PARTICLES for w in words)
+        and words[0][:1].isupper()
+        and not any(ch.isdigit() for ch in name)
+    )
+
+
+def _sections(
+    text: str, body_start: int, heading_starts: frozenset[int] | None = None
+) -> list[tuple[str | None, list[Range]]]:
     """Group paragraphs under their headings; a rule line (---) also breaks a group."""
     paragraphs = [p for p in _paragraphs(text, body_start) if not _is_rule(text, *p[0])]
     kinds: list[str] = []  # "md", "plain" (heading-like) or "text"
@@ -310,7 +357,11 @@ def _sections(text: str, body_start: int) -> list[tuple[str | None, list[Range]]
         after_intro = index > 0 and text[paragraphs[index - 1][0][1] - 1] == ":"
         if md_title is not None and not after_intro:
             kinds.append("md")
-        elif not after_intro and _looks_like_heading(text, *rng):
+        elif (
+            not after_intro
+            and (heading_starts is None or rng[0] in heading_starts)
+            and _looks_like_heading(text, *rng)
+        ):
             kinds.append("plain")
         else:
             kinds.append("text")
@@ -362,6 +413,7 @@ def _merge_short(text: str, units: list[Range]) -> list[Range]:
     out: list[Range] = []
     carry: int | None = None  # start of short paragraphs waiting for the next one
     for start, end in units:
+        own_start = start
         if carry is not None:
             start, carry = carry, None
         if out and _ATTRIBUTION.match(text, start, end):
@@ -370,6 +422,15 @@ def _merge_short(text: str, units: list[Range]) -> list[Range]:
         elif end - start >= MIN_PASSAGE_CHARS:
             out.append((start, end))
         elif out and (text[start].islower() or text[start] in _CONTINUATION_STARTS):
+            out[-1] = (out[-1][0], end)
+        elif (
+            out
+            and start == own_start
+            and text[out[-1][1] - 1] in '.!?…"”»)'
+            and _is_signature(text[start:end])
+        ):
+            # A signature ("Greta Albers, Oberdorf") ends the letter above; carried
+            # forward it would be glued to the next letter's headline.
             out[-1] = (out[-1][0], end)
         else:
             carry = start
@@ -444,6 +505,12 @@ _CLAUSE_BREAK = re.compile(r"[,;:)\]—–]\s")
 def _best_break(text: str, low: int, target: int, high: int) -> int:
     """The cut position in (low, high] nearest ``target``: clause, then word, then character."""
     window = text[low:high]
+    # Line ends first: a table's rows (and a poem's lines) stay whole.
+    lines = [low + m.start() for m in re.finditer("\n", window) if m.start() > 0]
+    if lines:
+        nearest = min(lines, key=lambda p: abs(p - target))
+        if abs(nearest - target) <= (high - low) // 2:
+            return nearest
     best = None
     for match in _CLAUSE_BREAK.finditer(window):
         pos = low + match.start() + 1

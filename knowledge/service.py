@@ -7,6 +7,7 @@ serve many threads (the bot runs calls through ``asyncio.to_thread``).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import embedding, fulltext, ranking, search, sources, store, text
@@ -37,6 +38,8 @@ from knowledge.errors import (
 from knowledge.models import Article, Passage
 from knowledge.passages import split_passages
 from knowledge.types import (
+    EXAMPLES_COLLECTION,
+    GLOBAL_COLLECTION,
     Answer,
     ArticleDetail,
     ArticleSummary,
@@ -61,6 +64,20 @@ MAX_COLLECTION_CHARS = 100
 #: the line it is printed in (terminal, Discord) backwards.
 _BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _store_errors(method):
+    """A database failure inside ``method`` becomes a one-line :class:`StoreError`."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except SQLAlchemyError as exc:
+            reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
+            raise StoreError(f"The database failed: {reason[:300]}") from exc
+
+    return wrapper
 
 
 class Archivist:
@@ -128,9 +145,14 @@ class Archivist:
             raise TooLarge(f"The text is larger than the {_megabytes(limit)} limit.")
 
     def _collections(self, collections: Iterable[str] | None) -> list[str]:
-        if not collections:
-            return [self.config.default_collection]
-        return [_collection_name(c) for c in dict.fromkeys(collections)]
+        if collections:
+            return [_collection_name(c) for c in dict.fromkeys(collections)]
+        # Callers that name no collection (the command line) see the example
+        # articles with the shared one; the bot names its collections, so a
+        # Discord server never sees them.
+        if self.config.default_collection == GLOBAL_COLLECTION:
+            return [GLOBAL_COLLECTION, EXAMPLES_COLLECTION]
+        return [self.config.default_collection]
 
     def _collection(self, collection: str | None) -> str:
         return _collection_name(collection) if collection else self.config.default_collection
@@ -166,7 +188,9 @@ class Archivist:
         if not body.strip():
             raise EmptyDocument("There is no text to store.")
         self._check_size(document.text)
-        drafts = split_passages(document.text, document.body_start)
+        drafts = split_passages(
+            document.text, document.body_start, heading_starts=document.heading_starts
+        )
         if not drafts:
             raise EmptyDocument("There is no readable text to store.")
         title = _title(document)
@@ -253,13 +277,25 @@ class Archivist:
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
     def ingest_url(
-        self, url: str, *, collection: str | None = None, added_by: str | None = None
+        self,
+        url: str,
+        *,
+        title: str | None = None,
+        date: str | None = None,
+        author: str | None = None,
+        collection: str | None = None,
+        added_by: str | None = None,
     ) -> Ingested:
-        """Fetch a web page (safely, within the configured limits) and store it."""
+        """Fetch a web page (safely, within the configured limits) and store it.
+
+        ``title``, ``date`` and ``author``, when given, replace what the page says.
+        """
+        sources.given_date(date)  # a bad date fails before the page is fetched
         if _clean(url) != url or not url.isprintable():
             raise InputError("That is not a web address (http:// or https://).")
         collection = self._collection(collection)
         document = sources.documents_from_url(url, config=self.config)
+        document = sources.with_metadata(document, title=title, date=date, author=author)
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
     def ingest_bytes(
@@ -271,8 +307,15 @@ class Archivist:
         collection: str | None = None,
         added_by: str | None = None,
         source_ref: str | None = None,
+        title: str | None = None,
+        date: str | None = None,
+        author: str | None = None,
     ) -> list[IngestOutcome]:
-        """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles."""
+        """Store an uploaded file: text, Markdown, HTML, or JSON Lines of articles.
+
+        ``title``, ``date`` and ``author``, when given, replace what the file says;
+        they apply to a file that holds one article only.
+        """
         name = _clean(name) or "file"
         source_ref = _clean(source_ref)
         if content_type is not None and not content_type.isprintable():
@@ -282,6 +325,16 @@ class Archivist:
             parsed = sources.documents_from_bytes(
                 name, data, content_type=content_type, config=self.config, source_ref=source_ref
             )
+            if any(value is not None for value in (title, date, author)):
+                if len(parsed) != 1:
+                    raise InputError(
+                        f"{name} holds {len(parsed)} articles; a title, date or author "
+                        "applies to a single one"
+                    )
+                label, item = parsed[0]
+                if not isinstance(item, KnowledgeError):
+                    item = sources.with_metadata(item, title=title, date=date, author=author)
+                parsed = [(label, item)]
         except KnowledgeError as exc:
             return [IngestOutcome(name, error=str(exc))]
         return [self._outcome(label, item, collection, added_by) for label, item in parsed]
@@ -313,18 +366,38 @@ class Archivist:
             return IngestOutcome(label, error=str(exc))
 
     def load_examples(self) -> list[IngestOutcome]:
-        """Store the example articles bundled with Archivist in the default collection."""
+        """Store the example articles bundled with Archivist in their own collection."""
         folder = resources.files("knowledge") / "examples"
         outcomes = []
         for entry in sorted(folder.iterdir(), key=lambda e: e.name):
             if entry.name.startswith((".", "_")) or not entry.is_file():
                 continue
-            outcomes.extend(self.ingest_bytes(entry.name, entry.read_bytes(), added_by="examples"))
+            outcomes.extend(
+                self.ingest_bytes(
+                    entry.name,
+                    entry.read_bytes(),
+                    collection=EXAMPLES_COLLECTION,
+                    added_by="examples",
+                )
+            )
         with self._session() as session, session.begin():
             store.set_meta(session, "examples_loaded", datetime.now(UTC).isoformat())
         return outcomes
 
+    @_store_errors
+    def remove_examples(self) -> int:
+        """Delete the example articles; returns how many there were."""
+        with self._session() as session, session.begin():
+            examples = store.list_articles(session, [EXAMPLES_COLLECTION], 1000, 0)
+            for article in examples:
+                store.remove_article(session, article)
+        if examples:
+            self._expander.clear()
+            log.info("removed the %d example articles", len(examples))
+        return len(examples)
+
     @property
+    @_store_errors
     def examples_loaded(self) -> bool:
         """Whether the examples were ever loaded into this store (and perhaps removed since)."""
         with self._session() as session:
@@ -332,6 +405,7 @@ class Archivist:
 
     # --- ask ----------------------------------------------------------------------
 
+    @_store_errors
     def ask(
         self,
         question: str,
@@ -421,6 +495,7 @@ class Archivist:
 
     # --- browse and moderate -------------------------------------------------------
 
+    @_store_errors
     def list_articles(
         self, *, collections: Iterable[str] | None = None, limit: int = 20, offset: int = 0
     ) -> list[ArticleSummary]:
@@ -432,10 +507,12 @@ class Archivist:
             )
             return [_summary(a) for a in rows]
 
+    @_store_errors
     def count_articles(self, *, collections: Iterable[str] | None = None) -> int:
         with self._session() as session:
             return store.count_articles(session, self._collections(collections))
 
+    @_store_errors
     def get_article(
         self, article_id: int, *, collections: Iterable[str] | None = None
     ) -> ArticleDetail:
@@ -445,11 +522,13 @@ class Archivist:
             opening = article.text[first[0].start : first[0].end] if first else ""
             return ArticleDetail(_summary(article), opening, len(article.text))
 
+    @_store_errors
     def article_text(self, article_id: int, *, collections: Iterable[str] | None = None) -> str:
         """The stored text, verbatim: every quote is a slice of it."""
         with self._session() as session:
             return self._find(session, article_id, collections).text
 
+    @_store_errors
     def article_passages(
         self, article_id: int, *, collections: Iterable[str] | None = None
     ) -> tuple[str, ...]:
@@ -459,6 +538,7 @@ class Archivist:
                 article.text[p.start : p.end] for p in store.passages_of(session, article.id)
             )
 
+    @_store_errors
     def remove_article(
         self, article_id: int, *, collections: Iterable[str] | None = None
     ) -> ArticleSummary:
@@ -470,6 +550,7 @@ class Archivist:
         log.info("removed article %d from %s", summary.id, summary.collection)
         return summary
 
+    @_store_errors
     def stats(self, *, collections: Iterable[str] | None = None) -> Stats:
         names = self._collections(collections)
         with self._session() as session:

@@ -17,7 +17,7 @@ import re
 import stat
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,7 +30,7 @@ from knowledge.errors import (
     TooLarge,
     UnsupportedContent,
 )
-from knowledge.extract import codec_for, fallback_title, html_to_document
+from knowledge.extract import codec_for, fallback_title, html_to_document, meta_charset
 from knowledge.fetch import fetch_url, format_size, parse_content_type
 from knowledge.types import Document
 
@@ -114,14 +114,20 @@ _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def decode_text(data: bytes, *, declared_charset: str | None = None, name: str = "input") -> str:
+def decode_text(
+    data: bytes, *, declared_charset: str | None = None, name: str = "input", html: bool = False
+) -> str:
     """Bytes to text: refuse binary, honour a BOM, try UTF-8, the declared charset, detection.
 
-    Newlines become ``\\n`` and the text is NFC-normalised.
+    The one decoder for text, files and web pages alike. With ``html``, a page's
+    ``<meta charset>`` counts as declared when nothing else is. Newlines become
+    ``\\n`` and the text is NFC-normalised.
 
     Raises:
         UnsupportedContent: binary data, or no encoding reads it cleanly.
     """
+    if html and codec_for(declared_charset) is None:
+        declared_charset = meta_charset(data)
     text = _decode(data, declared_charset, name)
     controls = sum(1 for ch in text[:65536] if ch < " " and ch not in _TEXT_CONTROLS)
     # A stray escape or two in a long note is not binary; a steady share of them is.
@@ -170,6 +176,42 @@ def document_from_text(
         source_kind=source_kind,
         source_ref=source_ref,
     )
+
+
+def with_metadata(
+    document: Document,
+    *,
+    title: str | None = None,
+    date: str | None = None,
+    author: str | None = None,
+) -> Document:
+    """``document`` with the title, date and author the user gave in place of the found ones.
+
+    Raises:
+        InputError: ``date`` is not a date.
+    """
+    changes: dict[str, str] = {}
+    if title is not None and " ".join(title.split()):
+        changes["title"] = " ".join(title.split())
+    if author is not None and " ".join(author.split()):
+        changes["author"] = " ".join(author.split())
+    if (iso := given_date(date)) is not None:
+        changes["date"] = iso
+    return replace(document, **changes) if changes else document
+
+
+def given_date(value: str | None) -> str | None:
+    """A date a user typed, as ISO ("2025-07-12"); None if blank.
+
+    Raises:
+        InputError: it is not a date.
+    """
+    if value is None or not value.strip():
+        return None
+    iso = normalize_date(value)
+    if iso is None:
+        raise InputError(f"Could not read the date {value.strip()!r}; write it as YYYY-MM-DD")
+    return iso
 
 
 def documents_from_jsonl(
@@ -401,7 +443,9 @@ def _documents_from_bytes(
     if kind == "html":
         try:
             doc = html_to_document(data, charset=charset, source_ref=source_ref or name)
-        except EmptyDocument:
+        except EmptyDocument as err:
+            if not err.message.startswith("No readable text"):
+                raise  # says what was found instead of an article
             raise EmptyDocument(f"No readable text found in {name}") from None
         return [(name, doc)]
     text = decode_text(data, declared_charset=charset, name=name)

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from knowledge import fulltext
 from knowledge.errors import StoreError
 from knowledge.models import Article, Base, Meta, Passage, PassageVector, SchemaVersion, Term
+from knowledge.types import EXAMPLES_COLLECTION, GLOBAL_COLLECTION
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +102,26 @@ def _add_vectors(connection: Connection) -> None:
     PassageVector.__table__.create(connection)
 
 
+def _move_examples_out_of_global(connection: Connection) -> None:
+    """Example articles loaded into the shared collection (which every Discord
+    server reads) move to their own collection."""
+    legacy = (Article.collection == GLOBAL_COLLECTION) & (Article.added_by == "examples")
+    ids = select(Article.id).where(legacy).scalar_subquery()
+    connection.execute(
+        Passage.__table__.update()
+        .where(Passage.article_id.in_(ids))
+        .values(collection=EXAMPLES_COLLECTION)
+    )
+    connection.execute(
+        PassageVector.__table__.update()
+        .where(PassageVector.passage_id.in_(select(Passage.id).where(Passage.article_id.in_(ids))))
+        .values(collection=EXAMPLES_COLLECTION)
+    )
+    connection.execute(
+        Article.__table__.update().where(legacy).values(collection=EXAMPLES_COLLECTION)
+    )
+
+
 #: Ordered schema changes. Append, never edit: an existing database replays
 #: only the ones it has not seen, inside one transaction.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
@@ -108,6 +129,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (2, _add_meta),
     (3, _add_generation),
     (4, _add_vectors),
+    (5, _move_examples_out_of_global),
 ]
 
 
@@ -144,6 +166,11 @@ def _migrate_once(engine: Engine) -> int:
         if connection.dialect.name == "postgresql":
             # Two processes starting at once must not both migrate.
             connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
+        elif connection.dialect.name == "sqlite":
+            # The same on SQLite: take the write lock first, so that the DDL is
+            # one transaction with the version rows (pysqlite would otherwise
+            # run the first CREATEs outside it, and others see half a schema).
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         current = 0
         # Look where CREATE TABLE would put it: on PostgreSQL another schema
         # on the search path may hold a store of its own.
@@ -384,7 +411,14 @@ def get_meta(session: Session, key: str) -> str | None:
 
 
 def set_meta(session: Session, key: str, value: str) -> None:
-    session.merge(Meta(key=key, value=value))
+    """Set a fact; two processes setting it at once both succeed (the last wins)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Meta).values(key=key, value=value)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[Meta.key], set_={"value": statement.excluded.value}
+        )
+    )
 
 
 # --- vectors ------------------------------------------------------------------------

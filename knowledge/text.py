@@ -33,7 +33,9 @@ _TOKEN = re.compile(
     r"|(?<![\w.])@\w+)"
     r"|\d{1,3}(?:(?:[.,]|[ \u00a0\u202f](?=\d{3}\b))\d{3})+(?![.,]?\d)"
     r"|\d+(?:[.,]\d+)?"
-    r"|[^\W\d_]+",
+    # Soft hyphens, zero-width spaces, joiners and word joiners inside a word
+    # are invisible: "Bundes\u00adregierung" is one word, folded without them.
+    r"|[^\W\d_]+(?:[\u00ad\u200b-\u200d\u2060\ufeff]+[^\W\d_]+)*",
 )
 _GROUP_SEPARATORS = re.compile(r"[.,\s\u00a0\u202f]")
 #: Longer runs of letters or digits are not words (a hash, base64, a key held

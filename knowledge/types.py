@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 #: Collection used by the command line and shared with every Discord server.
 GLOBAL_COLLECTION = "global"
+#: Where the bundled example articles live: read by the command line with the
+#: shared collection, never by a Discord server, and emptied once the user
+#: stores an article of their own.
+EXAMPLES_COLLECTION = "examples"
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,9 @@ class Document:
     #: Where the body starts in ``text``: a title line or front matter before it
     #: is stored verbatim but not split into passages.
     body_start: int = 0
+    #: Where the markup allows headings (offsets of ``<h1>``-``<h6>`` and all-bold
+    #: paragraphs, from HTML); None when they are guessed from the text alone.
+    heading_starts: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)

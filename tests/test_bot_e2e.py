@@ -325,6 +325,16 @@ async def test_direct_messages_search_the_shared_collection(world: World, bot: A
     assert (await reply_to(world, library))["content"].startswith("Nothing relevant stored")
 
 
+async def test_the_example_articles_are_never_shown_on_discord(world: World, bot: ArchivistBot):
+    await asyncio.to_thread(bot.service.load_examples)  # as `archivist ask` does on a new store
+    for asked in (
+        await world.fake.send_message(world.general, world.bob, "!ask who met Kim and where"),
+        await world.fake.send_dm(world.bob, "!ask who met Kim and where"),
+    ):
+        reply = await reply_to(world, asked)
+        assert reply["content"].startswith("Nothing relevant stored"), reply["content"]
+
+
 async def test_direct_messages_can_be_turned_off(world: World, tmp_path: Path):
     settings = make_settings(tmp_path, world.fake, allow_dms=False)
     async with running_bot(settings, world.fake):
@@ -405,6 +415,24 @@ async def test_slash_ingest_url_then_ask(world: World, bot: ArchivistBot):
     )
     answer = await reply_to(world, asked)
     assert "grandfather" in answer["content"] and f"{base}/orchard" in answer["content"]
+
+
+async def test_slash_ingest_url_takes_a_title_date_and_author(world: World, bot: ArchivistBot):
+    with web_pages({"/orchard": ORCHARD_HTML}) as (base, _seen):
+        ingesting = await world.fake.send_command(
+            world.erin,
+            "ingest",
+            {
+                "url": f"{base}/orchard",
+                "title": "Bistrita pears win",
+                "date": "2025-05-03",
+                "author": "Farm Desk",
+            },
+        )
+        reply = await world.fake.wait_for_reply(ingesting, timeout=WAIT)
+    assert re.fullmatch(
+        r"Stored #\d+ “Bistrita pears win” \(2025-05-03, en, \d+ passages?\)", reply["content"]
+    ), reply["content"]
 
 
 async def test_slash_ingest_text_records_who_and_where(world: World, bot: ArchivistBot):

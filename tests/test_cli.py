@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from archivist.cli import main
 from archivist.logs import remove_handlers
@@ -544,6 +545,35 @@ def test_first_question_on_an_empty_store_loads_the_examples(cli):
     assert "Loaded" not in again.err  # only into an empty store
 
 
+def test_the_examples_go_away_when_the_user_stores_an_article(cli, files, service):
+    assert "Wonsan" in cli("ask", "who met Kim and where").out  # the quick start
+    result = cli("ingest", str(files["txt"]))
+    assert result.code == 0, result
+    assert "Removed the 3 example articles: the store now holds your own." in result.err
+    listed = cli("list").lines
+    assert len(listed) == 1 and BRIDGE_TITLE in listed[0]
+    assert cli("ask", "who met Kim and where").out.startswith("Nothing relevant is stored")
+    assert "Loaded" not in cli("ask", "Lavrov Wonsan").err  # and they do not come back
+
+
+def test_examples_loaded_into_the_shared_collection_by_an_older_version_move_out(sqlite_url):
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as old:
+        [outcome] = old.ingest_bytes(
+            "lavrov.txt", b"Lavrov met Kim Jong Un in Wonsan.\n", added_by="examples"
+        )
+        assert outcome.result.article.collection == "global"
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # the store as version 4 left it
+        connection.execute(text("DELETE FROM schema_version WHERE version = 5"))
+        connection.execute(text("UPDATE articles SET collection = 'global'"))
+        connection.execute(text("UPDATE passages SET collection = 'global'"))
+    engine.dispose()
+    with Archivist(KnowledgeConfig(database_url=sqlite_url)) as upgraded:
+        assert upgraded.count_articles(collections=["global"]) == 0  # no server sees it
+        assert upgraded.ask("Lavrov Wonsan", collections=["global"]).excerpts == ()
+        assert upgraded.ask("Lavrov Wonsan").excerpts  # the command line still does
+
+
 def test_a_store_emptied_on_purpose_stays_empty(cli):
     cli("ask", "who met Kim and where")
     for line in cli("list").lines:
@@ -733,6 +763,21 @@ def test_unusable_database_is_one_line_without_traceback(capsys, url):
     assert "Traceback" not in err and "hunter2" not in err
 
 
+@pytest.mark.parametrize("command", [["ask", "harbour bridge"], ["list"], ["show", "1"], ["stats"]])
+def test_a_database_error_on_a_read_is_one_line(cli, files, sqlite_url, command):
+    assert cli("ingest", str(files["txt"])).code == 0
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:  # a damaged store
+        connection.execute(text("DROP TABLE passages"))
+        connection.execute(text("DROP TABLE articles"))
+    engine.dispose()
+    result = cli(*command)
+    assert result.code == 1
+    [line] = result.err.strip().splitlines()
+    assert line.startswith("archivist: The database failed: no such table: "), line
+    assert "unexpected" not in line and "[SQL" not in line
+
+
 def test_run_without_a_token_says_what_is_missing(cli):
     result = cli("run")
     assert result.code == 2
@@ -768,3 +813,45 @@ def test_installed_entry_point_runs_end_to_end(tmp_path, files):
     ask = run("ask", "--json", "Lavrov Wonsan")
     assert ask.returncode == 0, ask.stderr
     assert json.loads(ask.stdout)["excerpts"][0]["title"] == WONSAN_TITLE
+
+
+# --- metadata options on pages and URLs (issue 7) --------------------------------------------
+
+
+def test_title_date_and_author_apply_to_an_html_file(cli, files, service):
+    result = cli(
+        "ingest",
+        str(files["html"]),
+        "--title",
+        "Orchard record",
+        "--date",
+        "2024-10-05",
+        "--author",
+        "Town Desk",
+    )
+    assert result.code == 0, result
+    match = INGESTED.match(result.lines[0])
+    assert match and match.group(2) == "Orchard record"
+    article = service.get_article(int(match.group(1))).summary
+    assert (article.date, article.author) == ("2024-10-05", "Town Desk")
+
+
+def test_title_date_and_author_apply_to_a_url(cli, web, monkeypatch, service):
+    monkeypatch.setenv("ARCHIVIST_ALLOW_PRIVATE_URLS", "true")
+    result = cli("ingest", f"{web}/orchard.html", "--date", "2024-10-04", "--author", "Ilse B.")
+    assert result.code == 0, result
+    match = INGESTED.match(result.lines[0])
+    assert match and match.group(2) == ORCHARD_TITLE  # the page's own title stays
+    article = service.get_article(int(match.group(1))).summary
+    assert (article.date, article.author) == ("2024-10-04", "Ilse B.")
+
+
+def test_metadata_options_refuse_a_file_of_several_articles(cli, tmp_path, service):
+    archive = tmp_path / "two.jsonl"
+    archive.write_text(json.dumps(GLACIER) + "\n" + json.dumps(GLACIER | {"title": "B"}) + "\n")
+    result = cli("ingest", str(archive), "--title", "One title")
+    assert result.code == 1
+    assert result.lines == [
+        f"refused  {archive} holds 2 articles; a title, date or author applies to a single one"
+    ]
+    assert service.count_articles() == 0

@@ -138,3 +138,28 @@ def test_env_example_lists_every_key_and_loads_cleanly(monkeypatch):
     settings = load_settings(example)
     assert settings.bot.token is None
     assert settings.knowledge.database_url.startswith("sqlite:///")
+
+
+@pytest.mark.parametrize(
+    ("key", "raw", "why"),
+    [
+        ("ARCHIVIST_MAX_REDIRECTS", "-1", "must be from 0 to 20"),
+        ("ARCHIVIST_MAX_REDIRECTS", "1000", "must be from 0 to 20"),
+        ("ARCHIVIST_TOP_K", "100", "must be from 1 to 25"),
+        ("ARCHIVIST_TOP_K", "0", "must be from 1 to 25"),
+        ("DEV_GUILD_ID", "-5", "must be greater than 0"),
+    ],
+)
+def test_out_of_range_values_are_refused_with_the_key_named(monkeypatch, key, raw, why):
+    monkeypatch.setenv(key, raw)
+    with pytest.raises(SettingsError) as caught:
+        load_settings(None)
+    assert str(caught.value) == f"invalid settings: {key}={raw!r}: {why}"
+
+
+@pytest.mark.parametrize(
+    ("key", "raw"), [("ARCHIVIST_MAX_REDIRECTS", "0"), ("ARCHIVIST_TOP_K", "25")]
+)
+def test_the_ends_of_a_range_are_accepted(monkeypatch, key, raw):
+    monkeypatch.setenv(key, raw)
+    load_settings(None)

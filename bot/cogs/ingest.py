@@ -48,8 +48,10 @@ class Ingest(commands.Cog):
     @app_commands.describe(
         url="A web page to store",
         text="Article text to store (pasted)",
-        title="The title of the pasted text",
+        title="The article's title, instead of the one found",
         file="A .txt, .md, .html or .jsonl file to store",
+        date="The article's date (2025-07-12), instead of the one found",
+        author="The article's author, instead of the one found",
     )
     @app_commands.guild_only()
     async def ingest_slash(
@@ -59,14 +61,15 @@ class Ingest(commands.Cog):
         text: str | None = None,
         title: app_commands.Range[str, 1, 300] | None = None,
         file: discord.Attachment | None = None,
+        date: app_commands.Range[str, 4, 40] | None = None,
+        author: app_commands.Range[str, 1, 200] | None = None,
     ) -> None:
         """Store an article for this server: a web page, pasted text, or a file."""
         async with self.bot.busy():
             given = sum(value is not None for value in (url, text, file))
             if given != 1:
                 raise Refused("Give exactly one of `url`, `text` or `file`.")
-            if title is not None and text is None:
-                raise Refused("`title` goes with `text`; pages and files bring their own title.")
+            meta = {"title": title, "date": date, "author": author}
             collection = checks.home_collection(interaction.guild_id)
             checks.require_editor(
                 interaction.user,
@@ -83,14 +86,18 @@ class Ingest(commands.Cog):
             service = self.bot.service
             if url is not None:
                 result = await self.bot.call(
-                    service.ingest_url, url.strip("<> "), collection=collection, added_by=who
+                    service.ingest_url,
+                    url.strip("<> "),
+                    collection=collection,
+                    added_by=who,
+                    **meta,
                 )
                 reply = render_ingested(result)
             elif text is not None:
                 result = await self.bot.call(
                     service.ingest_text,
                     text,
-                    title=title,
+                    **meta,
                     collection=collection,
                     added_by=who,
                     source_ref=await _response_link(interaction),
@@ -99,7 +106,7 @@ class Ingest(commands.Cog):
             else:
                 assert file is not None
                 outcomes = await self._ingest_file(
-                    file, collection, who, await _response_link(interaction)
+                    file, collection, who, await _response_link(interaction), meta
                 )
                 reply = render_outcomes(outcomes)
             await interaction.followup.send(reply, suppress_embeds=True)
@@ -141,7 +148,12 @@ class Ingest(commands.Cog):
     # --- shared ---------------------------------------------------------------------
 
     async def _ingest_file(
-        self, attachment: discord.Attachment, collection: str, who: str, source_ref: str
+        self,
+        attachment: discord.Attachment,
+        collection: str,
+        who: str,
+        source_ref: str,
+        meta: dict[str, str | None] | None = None,
     ) -> list[IngestOutcome]:
         """Check the declared size and type first, then download and store."""
         try:
@@ -163,6 +175,7 @@ class Ingest(commands.Cog):
             collection=collection,
             added_by=who,
             source_ref=source_ref,
+            **(meta or {}),
         )
 
 

@@ -36,3 +36,6 @@ class KnowledgeConfig:
     #: Which evidence ranks passages: "fused" (lexical and semantic, the default),
     #: or one alone, "lexical" or "semantic", to measure each in the benchmarks.
     retrieval: str = "fused"
+    #: Whether to answer "nothing relevant" when the evidence is weak; turned off
+    #: only by the benchmarks, to measure ranking apart from abstention.
+    abstain: bool = True

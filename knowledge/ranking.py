@@ -42,9 +42,13 @@ if TYPE_CHECKING:
 #: Nearest passages by summary vector taken as candidates, and the rank whose
 #: cosine is the bottom of the semantic scale.
 NEAREST = 50
-#: Weights of the two kinds of evidence in the fused score.
+#: Weights of the two kinds of evidence in the fused score, each a z-score
+#: among the candidates (tuned on XQuAD en-en, ro-ro and en-ro).
 LEXICAL_WEIGHT = 0.3
 SEMANTIC_WEIGHT = 0.7
+#: How far below the lowest candidate one with no such evidence scores, in
+#: standard deviations.
+MISSING_BELOW = 0.5
 #: Best fused candidates re-scored by their best sentence.
 RESCORE = 30
 #: A best sentence this many standard deviations above the store's mean
@@ -68,8 +72,13 @@ UNKNOWN_NAME_FLOOR = 1.3
 CROSS_LANGUAGE_FLOOR = 0.8
 #: A term matched at least this closely is the word itself or a sure form of it.
 SURE_MATCH = 0.85
-#: Passages scoring below this share of the best are not worth showing.
+#: Passages scoring below this share of the best are not worth showing
+#: (lexical scores), or this many standard deviations below it (fused).
 TRAILING_SHARE = 0.25
+TRAILING_GAP = 3.0
+#: Once one passage shows the question is about something stored, this many of
+#: the best are shown even if their own evidence is weaker.
+SHOWN_ONCE_RELEVANT = 5
 #: Weight of the question's meaning in choosing the quoted sentences, as a
 #: share of the question's lexical weight.
 QUOTE_MEANING_WEIGHT = 1.0
@@ -85,6 +94,8 @@ class Searcher:
     embedder: Embedder | None = None
     vectors: VectorIndex | None = None
     retrieval: str = "fused"
+    #: Say "nothing relevant" when nothing is; off only to measure ranking alone.
+    abstain: bool = True
 
 
 @dataclass
@@ -143,21 +154,23 @@ def answer_question(
         vector, found = similarities
         # 3. Fuse.
         candidates = _fuse(lexical, found, searcher.retrieval)
-        sentences = searcher.vectors.sentence_similarities(
-            session, vector, [c.passage_id for c in candidates[:RESCORE]]
+        sentences = _sentences(
+            session, searcher, vector, found, [c.passage_id for c in candidates[:RESCORE]]
         )
         _rescore(candidates[:RESCORE], sentences, found, searcher.retrieval)
         candidates.sort(key=lambda c: (-c.score, c.passage_id))
         # 4. Decide relevance.
         same_language = query.language in searcher.expander.languages(session)
-        chosen = _relevant(query, candidates, found, min_confidence, same_language)
+        chosen = _relevant(
+            query, candidates, found, min_confidence, same_language, searcher.abstain
+        )
 
     # 5. Choose quotes.
     page = chosen[offset : offset + k]
     wanted = [c.passage_id for c in page]
     missing = [p for p in wanted if p not in sentences and searcher.vectors is not None]
     if missing and similarities is not None:
-        sentences.update(searcher.vectors.sentence_similarities(session, similarities[0], missing))
+        sentences.update(_sentences(session, searcher, *similarities, missing))
     loaded = store.load_passages(session, wanted)
     excerpts = []
     for candidate in page:
@@ -306,6 +319,23 @@ def _similarities(
     return vector, found
 
 
+def _sentences(
+    session: Session,
+    searcher: Searcher,
+    vector: np.ndarray,
+    found: Similarities,
+    passage_ids: list[int],
+) -> dict[int, list[tuple[int, int, float]]]:
+    """Sentence cosines of the passages, with their language's pull taken out
+    as from their summaries."""
+    sentences = searcher.vectors.sentence_similarities(session, vector, passage_ids)
+    shifts = found.shifts_of(list(sentences))
+    return {
+        pid: [(a, b, cosine - shifts.get(pid, 0.0)) for a, b, cosine in rows]
+        for pid, rows in sentences.items()
+    }
+
+
 def _scale(value: float, low: float, high: float) -> float:
     if high <= low:
         return 1.0 if value >= high else 0.0
@@ -313,37 +343,52 @@ def _scale(value: float, low: float, high: float) -> float:
 
 
 def _fuse(lexical: list[search.Scored], found: Similarities, retrieval: str) -> list[Candidate]:
-    """Lexical candidates and the nearest passages, scored together."""
-    nearest = found.nearest(NEAREST)
+    """Lexical candidates and the nearest passages, scored together.
+
+    Each kind of evidence counts by how far a passage stands out in it: the
+    lexical scores and the cosines of the candidates become z-scores before
+    they are weighed. A signal that does not tell the candidates apart (every
+    passage of one article names Kim) then weighs little, and a sharp one (the
+    one passage saying "discutat") much.
+    """
     candidates: dict[int, Candidate] = {}
     for scored in lexical:
         candidates[scored.passage_id] = Candidate(scored.passage_id, scored.article_id, scored)
-    for pid, _ in nearest:
+    for pid, _ in found.nearest(NEAREST):
         if pid not in candidates:
             # Semantic-only candidates' articles are known once their passages load.
             candidates[pid] = Candidate(pid, 0)
     cosines = found.of(list(candidates))
-    high, low = nearest[0][1], nearest[-1][1]
-    best_lexical = max((s.score for s in lexical), default=0.0) or 1.0
     for candidate in candidates.values():
         candidate.cosine = cosines.get(candidate.passage_id)
-        candidate.score = _fused(candidate, best_lexical, candidate.cosine, low, high, retrieval)
-    return sorted(candidates.values(), key=lambda c: (-c.score, c.passage_id))
+    ordered = list(candidates.values())
+    _weigh(ordered, [c.cosine for c in ordered], retrieval)
+    return sorted(ordered, key=lambda c: (-c.score, c.passage_id))
 
 
-def _fused(
-    candidate: Candidate,
-    best_lexical: float,
-    cosine: float | None,
-    low: float,
-    high: float,
-    retrieval: str,
-) -> float:
-    lexical = candidate.lexical.score / best_lexical if candidate.lexical else 0.0
-    semantic = _scale(cosine, low, high) if cosine is not None else 0.0
+def _standardised(values: list[float | None], missing_below: float = MISSING_BELOW) -> list[float]:
+    """z-scores of the values present; an absent value scores below the lowest."""
+    present = [v for v in values if v is not None]
+    if len(present) < 2:
+        return [0.0 if v is not None else -missing_below for v in values]
+    mean = sum(present) / len(present)
+    spread = (sum((v - mean) ** 2 for v in present) / len(present)) ** 0.5
+    spread = max(spread, 1e-6, 1e-3 * abs(mean))
+    scores = [(v - mean) / spread if v is not None else None for v in values]
+    floor = min(s for s in scores if s is not None) - missing_below
+    return [s if s is not None else floor for s in scores]
+
+
+def _weigh(candidates: list[Candidate], semantic: list[float | None], retrieval: str) -> None:
+    """Set each candidate's score from its lexical score and ``semantic`` value."""
+    meaning = _standardised(semantic)
     if retrieval == "semantic":
-        return semantic
-    return LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * semantic
+        for candidate, z in zip(candidates, meaning, strict=True):
+            candidate.score = z
+        return
+    words = _standardised([c.lexical.score if c.lexical else None for c in candidates])
+    for candidate, lexical, z in zip(candidates, words, meaning, strict=True):
+        candidate.score = LEXICAL_WEIGHT * lexical + SEMANTIC_WEIGHT * z
 
 
 def _rescore(
@@ -352,23 +397,16 @@ def _rescore(
     found: Similarities,
     retrieval: str,
 ) -> None:
-    """Score the best candidates by their best sentence, on a scale set by the
-    best sentences of all of them."""
-    best = {
-        c.passage_id: max(cos for _, _, cos in sentences[c.passage_id])
-        for c in candidates
-        if sentences.get(c.passage_id)
-    }
-    if not best:
-        return
-    values = sorted(best.values(), reverse=True)
-    high, low = values[0], values[-1]
-    best_lexical = max((c.lexical.score for c in candidates if c.lexical), default=0.0) or 1.0
+    """Score the best candidates again by their best sentence instead of their
+    summary; they stay ahead of the candidates not re-scored."""
     for candidate in candidates:
-        candidate.sentence = best.get(candidate.passage_id)
-        if candidate.sentence is None:
-            continue
-        candidate.score = _fused(candidate, best_lexical, candidate.sentence, low, high, retrieval)
+        rows = sentences.get(candidate.passage_id)
+        candidate.sentence = max(cos for _, _, cos in rows) if rows else None
+    floor = min((c.score for c in candidates), default=0.0)
+    _weigh(candidates, [c.sentence or c.cosine for c in candidates], retrieval)
+    lowest = min((c.score for c in candidates), default=0.0)
+    for candidate in candidates:
+        candidate.score += max(0.0, floor - lowest)
 
 
 def _relevant(
@@ -377,6 +415,7 @@ def _relevant(
     found: Similarities,
     min_confidence: float,
     same_language: bool,
+    abstain: bool = True,
 ) -> list[Candidate]:
     """Candidates worth quoting, by words or by meaning.
 
@@ -393,24 +432,31 @@ def _relevant(
         cosine = candidate.sentence if candidate.sentence is not None else candidate.cosine
         return None if cosine is None else (cosine - mean) / spread
 
-    kept = []
-    for candidate in candidates:
+    def meaningful(candidate: Candidate) -> bool:
         evidence = z(candidate)
         lexical = candidate.lexical is not None and _lexically_sure(
             query, candidate.lexical, floor, unknown_name
         )
         if evidence is None:
-            meaningful = lexical
-        elif lexical:
-            meaningful = evidence >= doubt_z
-        else:
-            meaningful = evidence >= sure_z and not unknown_name
-        if meaningful:
-            kept.append(candidate)
-    if not kept:
+            return lexical
+        if lexical:
+            return evidence >= doubt_z
+        return evidence >= sure_z and not unknown_name
+
+    flags = [meaningful(c) for c in candidates]
+    if not abstain:
+        flags = [True] * len(candidates)
+    if not any(flags):
         return []
-    best = kept[0].score
-    return [c for c in kept if c.score >= TRAILING_SHARE * best]
+    # The question is about something stored: the best few are shown whatever
+    # their own evidence (the answer is often in the second passage), the rest
+    # only where they are relevant themselves.
+    best = candidates[0].score
+    return [
+        c
+        for n, (c, relevant) in enumerate(zip(candidates, flags, strict=True))
+        if (relevant or n < SHOWN_ONCE_RELEVANT) and c.score >= best - TRAILING_GAP
+    ]
 
 
 def _sentence_weights(

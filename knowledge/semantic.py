@@ -98,10 +98,14 @@ class _Snapshot:
     generation: int
     ids: np.ndarray  # int64, sorted
     codes: np.ndarray  # int32 collection code per row
+    languages: np.ndarray  # int32 language code per row
     matrix: np.ndarray  # float32 summary vectors, one row per id
-    collections: tuple[str, ...]  # code -> name
+    names: tuple[str | None, ...]  # code -> collection or language
 
 
+#: How many passages' weight a language's mean cosine is shrunk towards the
+#: overall mean with: a language of two passages says little about its pull.
+LANGUAGE_PRIOR = 5
 #: Passages a store needs for its own spread of cosines to say what is unrelated.
 OWN_SPREAD = 100
 BACKGROUND_TEXT = Path(__file__).resolve().parent / "data" / "background.txt"
@@ -139,8 +143,12 @@ class Similarities:
     with the unrelated background sentences."""
 
     ids: np.ndarray
+    #: Cosines with each language's pull taken out (see ``VectorIndex.similarities``).
     cosines: np.ndarray
     background: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
+    #: What was taken out of each passage's cosines: the same is taken out of
+    #: its sentences' cosines.
+    shifts: np.ndarray = field(default_factory=lambda: np.empty(0, np.float32))
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -156,14 +164,18 @@ class Similarities:
 
     def of(self, passage_ids: Sequence[int]) -> dict[int, float]:
         """Summary cosines of the given passages that have vectors."""
-        if not len(self.ids) or not len(passage_ids):
+        return self._lookup(passage_ids, self.cosines)
+
+    def shifts_of(self, passage_ids: Sequence[int]) -> dict[int, float]:
+        return self._lookup(passage_ids, self.shifts)
+
+    def _lookup(self, passage_ids: Sequence[int], values: np.ndarray) -> dict[int, float]:
+        if not len(self.ids) or not len(passage_ids) or not len(values):
             return {}
         wanted = np.asarray(passage_ids, dtype=np.int64)
         at = np.clip(np.searchsorted(self.ids, wanted), 0, len(self.ids) - 1)
         found = self.ids[at] == wanted
-        return {
-            int(p): float(self.cosines[i]) for p, i in zip(wanted[found], at[found], strict=True)
-        }
+        return {int(p): float(values[i]) for p, i in zip(wanted[found], at[found], strict=True)}
 
     @property
     def borrowed(self) -> bool:
@@ -226,23 +238,35 @@ class VectorIndex:
             floor = int(added.min()) - 1
             wanted = set(added.tolist())
             rows = [r for r in store.vector_index_rows(session, floor) if r[0] in wanted]
-        kept = (old.ids[keep], old.codes[keep], old.matrix[keep])
-        return _snapshot(generation, rows, old.collections, kept)
+        kept = (old.ids[keep], old.codes[keep], old.languages[keep], old.matrix[keep])
+        return _snapshot(generation, rows, old.names, kept)
 
     def similarities(
         self, session: Session, query: np.ndarray, collections: Sequence[str]
     ) -> Similarities:
+        """The question's cosines with the passages of ``collections``.
+
+        A multilingual model puts text in the question's language a little
+        closer to it, whatever it says: over a Romanian article quoting English
+        tweets, an English question would find the tweets first. Each
+        language's mean cosine (shrunk towards the overall mean where few
+        passages share the language) is taken out, so passages compete on what
+        they say.
+        """
         snapshot = self._current(session)
-        codes = [i for i, name in enumerate(snapshot.collections) if name in set(collections)]
-        if not codes or not len(snapshot.ids):
+        wanted = set(collections)
+        codes = [i for i, name in enumerate(snapshot.names) if name in wanted]
+        mask = np.isin(snapshot.codes, codes)
+        if not mask.any():
             return Similarities(np.empty(0, np.int64), np.empty(0, np.float32))
         if self._background is None:
             self._background = background_vectors(self._embedder)
-        background = self._background @ query
-        mask = np.isin(snapshot.codes, codes)
-        if mask.all():
-            return Similarities(snapshot.ids, snapshot.matrix @ query, background)
-        return Similarities(snapshot.ids[mask], snapshot.matrix[mask] @ query, background)
+        every = mask.all()
+        ids = snapshot.ids if every else snapshot.ids[mask]
+        raw = (snapshot.matrix if every else snapshot.matrix[mask]) @ query
+        languages = snapshot.languages if every else snapshot.languages[mask]
+        shifts = _language_shifts(raw, languages)
+        return Similarities(ids, raw - shifts, self._background @ query, shifts)
 
     def sentence_similarities(
         self, session: Session, query: np.ndarray, passage_ids: Sequence[int]
@@ -276,109 +300,61 @@ class VectorIndex:
         return result
 
 
+def _language_shifts(cosines: np.ndarray, languages: np.ndarray) -> np.ndarray:
+    """How far each passage's language lifts or lowers its cosines, per passage."""
+    overall = float(cosines.mean())
+    shifts = np.zeros_like(cosines)
+    for code in np.unique(languages):
+        members = languages == code
+        count = int(members.sum())
+        if count == len(cosines):
+            break  # one language: nothing to even out
+        mean = (float(cosines[members].sum()) + LANGUAGE_PRIOR * overall) / (count + LANGUAGE_PRIOR)
+        shifts[members] = mean - overall
+    return shifts
+
+
 def _snapshot(
     generation: int,
-    rows: list[tuple[int, str, bytes, float]],
-    collections: tuple[str, ...],
-    kept: tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+    rows: list[tuple[int, str, str | None, bytes, float]],
+    names: tuple[str | None, ...],
+    kept: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
 ) -> _Snapshot:
-    names = list(collections)
-    code_of = {name: i for i, name in enumerate(names)}
-    new_codes = []
-    for _, collection, _, _ in rows:
-        if collection not in code_of:
-            code_of[collection] = len(names)
-            names.append(collection)
-        new_codes.append(code_of[collection])
+    """The in-memory index: rows kept from the last one, plus rows read now.
+
+    Collections and languages are coded as small integers in one table of names.
+    """
+    table = list(names)
+    code_of = {name: i for i, name in enumerate(table)}
+
+    def code(name: str | None) -> int:
+        if name not in code_of:
+            code_of[name] = len(table)
+            table.append(name)
+        return code_of[name]
+
+    new_codes = np.asarray([code(r[1]) for r in rows], dtype=np.int32)
+    new_languages = np.asarray([code(r[2]) for r in rows], dtype=np.int32)
+    new_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
     if rows:
-        dim = len(rows[0][2])
-        matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype=np.int8).reshape(-1, dim)
-        scales = np.asarray([r[3] for r in rows], dtype=np.float32)
+        dim = len(rows[0][3])
+        matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.int8).reshape(-1, dim)
+        scales = np.asarray([r[4] for r in rows], dtype=np.float32)
         new_matrix = matrix.astype(np.float32) * scales[:, None]
-        new_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
     else:
-        dim = kept[2].shape[1] if kept is not None and kept[2].ndim == 2 else 0
+        dim = kept[3].shape[1] if kept is not None and kept[3].ndim == 2 else 0
         new_matrix = np.empty((0, dim), np.float32)
-        new_ids = np.empty(0, np.int64)
     if kept is not None and len(kept[0]):
         ids = np.concatenate([kept[0], new_ids])
-        codes = np.concatenate([kept[1], np.asarray(new_codes, dtype=np.int32)])
-        matrix = np.concatenate([kept[2], new_matrix]) if len(new_ids) else kept[2]
+        codes = np.concatenate([kept[1], new_codes])
+        languages = np.concatenate([kept[2], new_languages])
+        matrix = np.concatenate([kept[3], new_matrix]) if len(new_ids) else kept[3]
     else:
-        ids, codes, matrix = new_ids, np.asarray(new_codes, dtype=np.int32), new_matrix
+        ids, codes, languages, matrix = new_ids, new_codes, new_languages, new_matrix
     order = np.argsort(ids, kind="stable")
-    if len(ids) and not np.all(order[:-1] < order[1:]):
-        ids, codes, matrix = ids[order], codes[order], matrix[order]
+    if len(ids) > 1 and np.any(ids[1:] < ids[:-1]):
+        ids, codes, languages, matrix = ids[order], codes[order], languages[order], matrix[order]
     log.debug("vector index at generation %d: %d passages", generation, len(ids))
-    return _Snapshot(generation, ids, codes, np.ascontiguousarray(matrix), tuple(names))
-
-
-class EmbeddingWorker:
-    """Embeds stored passages that have no vectors, in a background thread.
-
-    Text is searchable lexically the moment it is stored; this catches the
-    vectors up, a small batch at a time, so a question never waits behind it
-    for long (the engine uses one core). It resumes from the store: after a
-    restart it finds the passages still waiting. It looks again when the
-    store's generation changes (any process's ingest), or every ``idle``
-    seconds.
-
-    Args:
-        embed: embeds one batch, returning how many passages it did (0: none waits).
-        generation: the store's generation, read cheaply.
-    """
-
-    def __init__(
-        self,
-        embed: Callable[[], int],
-        generation: Callable[[], int],
-        *,
-        idle: float = 2.0,
-        name: str = "embedding",
-    ) -> None:
-        self._embed = embed
-        self._generation = generation
-        self._idle = idle
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.embedded = 0
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Finish the batch in progress (within ``timeout``) and stop."""
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-
-    @property
-    def running(self) -> bool:
-        return self._thread.is_alive()
-
-    def _run(self) -> None:
-        seen: int | None = None
-        reported = False
-        while not self._stop.is_set():
-            try:
-                current = self._generation()
-                if current == seen:
-                    self._stop.wait(self._idle)
-                    continue
-                done = self._embed()
-            except Exception:  # noqa: BLE001 - a worker must outlive a bad moment of the store
-                log.exception("background embedding failed; trying again shortly")
-                self._stop.wait(max(self._idle, 5.0))
-                continue
-            if done:
-                self.embedded += done
-                if not reported:
-                    log.info("embedding stored passages in the background")
-                    reported = True
-                continue
-            if reported:
-                log.info("every stored passage has vectors (%d embedded)", self.embedded)
-                reported = False
-            # Nothing waited as of this generation: sleep until it changes.
-            seen = current
-            self._stop.wait(self._idle)
+    return _Snapshot(
+        generation, ids, codes, languages, np.ascontiguousarray(matrix), tuple(table)
+    )

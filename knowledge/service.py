@@ -117,6 +117,7 @@ class Archivist:
             embedder,
             self._vectors,
             self.config.retrieval,
+            self.config.abstain,
         )
         if embedder is not None:
             self._check_model(embedder.name)

@@ -488,15 +488,20 @@ def drop_vectors(session: Session) -> None:
     bump_generation(session)
 
 
-def vector_index_rows(session: Session, after: int = 0) -> list[tuple[int, str, bytes, float]]:
-    """(passage id, collection, int8 summary, scale) of passages with an id above ``after``."""
+def vector_index_rows(
+    session: Session, after: int = 0
+) -> list[tuple[int, str, str | None, bytes, float]]:
+    """(passage id, collection, language, int8 summary, scale) of the passages
+    with vectors and an id above ``after``."""
     rows = session.execute(
         select(
             PassageVector.passage_id,
             PassageVector.collection,
+            Passage.language,
             PassageVector.summary,
             PassageVector.summary_scale,
         )
+        .join(Passage, Passage.id == PassageVector.passage_id)
         .where(PassageVector.passage_id > after)
         .order_by(PassageVector.passage_id)
     )

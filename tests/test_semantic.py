@@ -29,6 +29,8 @@ from archivist.logs import remove_handlers
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
+from knowledge.errors import InvalidQuery
+from knowledge.service import MAX_QUESTION_CHARS
 from knowledge.text import terms
 
 REPO = Path(__file__).resolve().parents[1]
@@ -67,6 +69,27 @@ CHESS_ANSWER = "The chess club now meets every Thursday evening in the town hall
 ARTICLES = (HONEY_RO, LIGHTHOUSE_DE, CHESS_EN)
 #: Questions about something no fixture article covers.
 UNCOVERED = ("Who won the football cup final?", "How do I renew my passport?")
+
+#: Questions built to break things: NUL, lone surrogates, 10,000 characters, only
+#: punctuation, only emoji, right-to-left overrides and isolates.
+HOSTILE = [
+    "\x00",
+    "\x00" * 40,
+    "price of honey\x00jar",
+    "\ud800",
+    "price of honey \udfff jar",
+    "\ud83d\udc1d",
+    "x" * 10_000,
+    "honey " * 1_700,
+    "?!…—«»()[]{}",
+    "🐝🍯🐝",
+    "🐝 🍯",
+    "\u202eyenoh fo ecirp\u202c",
+    "\u202e\u2066\u200f",
+    "\u202e" + HONEY_QUESTION,
+    "\ufeff",
+    "\U0010ffff",
+]
 
 #: /proc/cpuinfo of an x86-64 machine from before AVX2 (abridged): AVX, no AVX2, no FMA.
 OLD_X86_CPUINFO = """\
@@ -615,3 +638,73 @@ def test_another_process_ingest_is_found_by_meaning_without_reopening(sqlite_url
 
         assert archive.pending_embeddings() == 0  # the command line embedded what it stored
         assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))
+
+
+# --- hostile questions ------------------------------------------------------------------------
+
+
+@needs_model
+@pytest.mark.parametrize("question", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_questions_are_answered_or_refused_as_invalid(languages, question):
+    with open_archive(languages) as archive:
+        try:
+            archive.ask(question)
+        except InvalidQuery as exc:
+            assert str(exc) and "\n" not in str(exc)
+        # What ask() hands the model: the question on one line, cut to its limit.
+        vectors = shared_embedder().queries([" ".join(question.split())[:MAX_QUESTION_CHARS]])
+        assert vectors.shape == (1, 384) and abs(float((vectors**2).sum()) - 1.0) < 1e-3
+        # The model still answers the next question.
+        assert HONEY_ANSWER in first_quote(archive.ask(HONEY_QUESTION))
+
+
+@needs_model
+@pytest.mark.parametrize("question", HOSTILE, ids=range(len(HOSTILE)))
+def test_hostile_questions_on_the_command_line_get_one_line(languages, cli, question):
+    with open_archive(languages) as archive:
+        try:
+            archive.ask(question)
+            refusal = None
+        except InvalidQuery as exc:
+            refusal = str(exc)
+    code, out, err = cli("--database", languages, "ask", question)
+    if refusal is None:
+        assert (code, err) == (0, ""), err
+        assert out.strip()
+    else:
+        assert (code, out) == (1, "")
+        assert err == f"archivist: {refusal}\n"
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+@needs_model
+def test_command_line_ingest_embeds_and_archivist_embed_catches_up(sqlite_url, tmp_path):
+    (tmp_path / "honey.txt").write_text(HONEY_RO, encoding="utf-8")
+    (tmp_path / "lighthouse.txt").write_text(LIGHTHOUSE_DE, encoding="utf-8")
+
+    def archivist(*args: str) -> str:
+        run = archivist_process(tmp_path, sqlite_url, *args)
+        assert run.returncode == 0, run.stderr
+        assert "\r" not in run.stderr, "a progress bar without a terminal"
+        return run.stdout
+
+    stored = archivist("ingest", "honey.txt")
+    honey = int(re.fullmatch(r"#1  Mierea din Sâncrai  \(ro, (\d) passages?\)\n", stored)[1])
+    assert stat(archivist("stats"), "semantic") == f"on, {honey} of {honey} passages have vectors"
+
+    stored = archivist("ingest", "--no-embed", "lighthouse.txt")
+    lighthouse = int(
+        re.fullmatch(r"#2  Neuer Leuchtturm an der Küste  \(de, (\d) passages?\)\n", stored)[1]
+    )
+    total = honey + lighthouse
+    assert stat(archivist("stats"), "semantic") == (
+        f"on, {honey} of {total} passages have vectors (`archivist embed` does the other {lighthouse})"
+    )
+
+    assert re.fullmatch(
+        rf"Embedded {lighthouse} passages in \d+\.\d s \(\d+\.\d/s\)\.\n", archivist("embed")
+    )
+    assert archivist("embed") == "Every stored passage has vectors already.\n"
+    assert stat(archivist("stats"), "semantic") == f"on, {total} of {total} passages have vectors"

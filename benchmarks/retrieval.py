@@ -5,7 +5,9 @@ Each setting stores the XQuAD paragraphs of one language in a fresh SQLite file
 through ``Archivist.ask`` once per system and counts a hit when a gold answer
 text appears in a top-k passage (passage recall) or in a top-k quote actually
 shown (quote recall). The systems are Archivist's lexical search alone, its
-semantic search alone, and the two fused (what Archivist runs by default);
+semantic search alone, the two fused (what Archivist runs by default), and the
+fused ranking with abstention off ("ranked": every question gets its best
+five, to measure ranking apart from the decision to say "nothing relevant");
 the baseline is bm25s over exactly the passages the store holds.
 
     python benchmarks/retrieval.py [--k 5] [--settings en-en,ro-ro,en-ro,en-ru,...]
@@ -46,7 +48,8 @@ log = logging.getLogger(__name__)
 SETTINGS = {"en-en": ("en", "en"), "ro-ro": ("ro", "ro"), "en-ro": ("en", "ro")}
 SETTINGS |= {f"en-{lang}": ("en", lang) for lang in xquad.OTHER_LANGUAGES}
 DEFAULT_SETTINGS = "en-en,ro-ro,en-ro"
-SYSTEMS = ("lexical", "semantic", "fused")
+#: "ranked" is the fused system with abstention off: ranking measured alone.
+SYSTEMS = ("lexical", "semantic", "fused", "ranked")
 
 LABELS = {
     "passage@1": "passage recall@1",
@@ -236,7 +239,12 @@ def run_setting(
             bm25[q.id] = (gold_of[q.id].first_rank([passages[i] for i in ranked]), elapsed)
 
         for system in systems:
-            config = KnowledgeConfig(database_url=url, semantic=semantic, retrieval=system)
+            config = KnowledgeConfig(
+                database_url=url,
+                semantic=semantic,
+                retrieval="fused" if system == "ranked" else system,
+                abstain=system != "ranked",
+            )
             outcomes: list[Outcome] = []
             with Archivist(config, embedder=embedder) as svc:
                 for number, q in enumerate(questions, start=1):

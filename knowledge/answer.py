@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 MAX_QUOTE = 480
 #: A quote shorter than this takes in a neighbouring sentence for context.
 MIN_QUOTE = 160
+#: The same where the passage was found by meaning in another language than
+#: the question's, or holds none of its words: which sentence answers is less
+#: sure, so the quote shows more around it.
+MIN_QUOTE_BY_MEANING = 240
 #: Most sentences in a run scored as one quote.
 RUN = 3
 _URL_LIKE = re.compile(r"^(?:https?://|www\.|discord\.com/channels/)", re.IGNORECASE)
@@ -56,7 +60,9 @@ def excerpt(
     ]
     matches = [_sentence_matches(hits, s, e) for s, e in sentences]
     closeness = [(meaning or {}).get(bounds, 0.0) for bounds in sentences]
-    first, last = _choose(query, body, sentences, matches, closeness)
+    by_meaning = meaning is not None and (not hits or passage.language != query.language)
+    min_quote = MIN_QUOTE_BY_MEANING if by_meaning else MIN_QUOTE
+    first, last = _choose(query, body, sentences, matches, closeness, min_quote)
     start, end = sentences[first][0], sentences[last][1]
     if end - start > MAX_QUOTE * 1.5:
         start, end = _window(body, start, end, index)
@@ -98,6 +104,7 @@ def _choose(
     sentences: list[tuple[int, int]],
     matches: list[dict[int, float]],
     closeness: list[float],
+    min_quote: int = MIN_QUOTE,
 ) -> tuple[int, int]:
     """First and last sentence of the quote: the run of one or two sentences
     (three when short) that matches the question best, then widened.
@@ -142,7 +149,7 @@ def _choose(
         for b in range(a, min(a + RUN, count)):
             if b > a and length(a, b) > MAX_QUOTE:
                 break
-            if b - a >= 2 and length(a, b) > MIN_QUOTE * 2:
+            if b - a >= 2 and length(a, b) > min_quote * 2:
                 break
             # Fewest sentences for the same score, then the earliest.
             key = (gain(a, b), a - b, -a)
@@ -150,7 +157,7 @@ def _choose(
                 best_key, first, last = key, a, b
     base = gain(first, last)
     # One sentence takes a neighbour; two take a third only when short.
-    while last == first or (last - first < RUN - 1 and length(first, last) < MIN_QUOTE):
+    while last == first or (last - first < RUN - 1 and length(first, last) < min_quote):
         options = []
         for n in (first - 1, last + 1):
             if 0 <= n < count and length(min(first, n), max(last, n)) <= MAX_QUOTE:

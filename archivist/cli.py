@@ -12,6 +12,7 @@ Usage (``archivist COMMAND --help`` for each)::
     archivist embed                     make the vectors semantic search needs (resumable)
     archivist chat                      an interactive console, question after question
     archivist copy --to URL             copy the whole store into another database (resumable)
+    archivist check [--repair]          is the store sound? says what is wrong and the fix
     archivist run                       start the Discord bot
 
 Global options (before or after the command): ``--database URL`` (instead of
@@ -309,6 +310,19 @@ def build_parser() -> argparse.ArgumentParser:
         "  archivist copy --to postgresql+psycopg://archivist@localhost/archivist",
     )
     copy.add_argument("--to", required=True, metavar="URL", help="the target database URL")
+    check = command(
+        "check",
+        "check the store is sound, and say how to fix what is not",
+        "Check the store: its schema, the full-text index against the passages, the\n"
+        "vocabulary counts, and the vectors. Prints what is wrong in plain words, each\n"
+        "with its fix. Exit status 0 only when all is well. Run it after an upgrade, a\n"
+        "crash, or a restore. Safe while the bot runs; --repair too.",
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild the full-text index and term counts, drop stray vectors, upgrade the schema",
+    )
     command("run", "start the Discord bot (needs DISCORD_TOKEN)")
     return parser
 
@@ -639,6 +653,28 @@ def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
+    from knowledge.embedding import semantic_status, shared_embedder
+    from knowledge.health import check_store
+
+    # Not the service: opening it would upgrade the schema and drop vectors of another
+    # model before the check could say so.
+    semantic = semantic_status(ctx.settings.knowledge.semantic)
+    model = shared_embedder().name if semantic.enabled else None
+    report = check_store(ctx.settings.knowledge.database_url, repair=args.repair, model=model)
+    labels = {"ok": "ok", "note": "note", "problem": "PROBLEM", "repaired": "REPAIRED"}
+    for finding in report.findings:
+        print(f"{labels[finding.status]:<9}{finding.part}: {finding.detail}")
+        if finding.fix and finding.status == "problem":
+            print(f"{'':<9}fix: {finding.fix}")
+    problems = sum(f.status == "problem" for f in report.findings)
+    if problems:
+        print(f"{problems} problem{'s' if problems > 1 else ''} found.")
+        return 1
+    print("All is well.")
+    return 0
+
+
 class CopyInterrupted(KeyboardInterrupt):
     def __str__(self) -> str:
         return "stopped: what was copied is kept; run the same `archivist copy` to carry on"
@@ -664,6 +700,7 @@ COMMANDS = {
     "embed": cmd_embed,
     "chat": cmd_chat,
     "copy": cmd_copy,
+    "check": cmd_check,
     "run": cmd_run,
 }
 

@@ -435,17 +435,29 @@ class PendingPassage:
 
 
 def pending_passages(
-    session: Session, limit: int, split: Callable[[str, int, int], list[tuple[int, int]]]
+    session: Session,
+    limit: int,
+    split: Callable[[str, int, int], list[tuple[int, int]]],
+    *,
+    claim: bool = False,
 ) -> list[PendingPassage]:
     """Up to ``limit`` passages that have no vectors, oldest first, split into
-    sentences by ``split(text, start, end)``."""
-    rows = session.execute(
+    sentences by ``split(text, start, end)``.
+
+    With ``claim`` (PostgreSQL only) the passages are locked until the session's
+    transaction ends and passages another transaction has locked are skipped
+    (``FOR UPDATE SKIP LOCKED``): workers in several processes take different ones.
+    """
+    statement = (
         select(Passage.id, Passage.article_id, Passage.collection, Passage.start, Passage.end)
         .outerjoin(PassageVector, PassageVector.passage_id == Passage.id)
         .where(PassageVector.passage_id.is_(None))
         .order_by(Passage.id)
         .limit(limit)
-    ).all()
+    )
+    if claim:
+        statement = statement.with_for_update(of=Passage, skip_locked=True)
+    rows = session.execute(statement).all()
     if not rows:
         return []
     texts = dict(

@@ -99,7 +99,9 @@ class Snowflakes:
 
     def skip_to_shard(self, shard_id: int, shard_count: int) -> None:
         """Make the next id one Discord routes to ``shard_id``: ``(id >> 22) % shard_count``."""
-        upcoming = max((int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22, self._last + 1)
+        # A second ahead, so the clock cannot overtake it before the id is drawn.
+        ahead = (int(time.time() * 1000) + 1000 - DISCORD_EPOCH_MS) << 22
+        upcoming = max(ahead, self._last + 1)
         while (upcoming >> 22) % shard_count != shard_id:
             upcoming = ((upcoming >> 22) + 1) << 22
         self._last = upcoming - 1

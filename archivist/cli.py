@@ -11,6 +11,8 @@ Usage (``archivist COMMAND --help`` for each)::
     archivist stats
     archivist embed                     make the vectors semantic search needs (resumable)
     archivist chat                      an interactive console, question after question
+    archivist copy --to URL             copy the whole store into another database (resumable)
+    archivist check [--repair]          is the store sound? says what is wrong and the fix
     archivist run                       start the Discord bot
 
 Global options (before or after the command): ``--database URL`` (instead of
@@ -296,6 +298,30 @@ def build_parser() -> argparse.ArgumentParser:
         "ask question after question in an interactive console",
         "An interactive console that answers like the bot in a channel.\n"
         "Commands: :more  :list  :stats  :help  :quit",
+    )
+    copy = command(
+        "copy",
+        "copy the whole store into another database (SQLite <-> PostgreSQL)",
+        "Copy every collection, article, passage and vector from this store (DATABASE_URL\n"
+        "or --database) into the database at --to, keeping ids, then compare the counts.\n"
+        "The target must be empty or an earlier, interrupted copy of this store:\n"
+        "running the same copy again carries on where it stopped.\n"
+        "\n"
+        "  archivist copy --to postgresql+psycopg://archivist@localhost/archivist",
+    )
+    copy.add_argument("--to", required=True, metavar="URL", help="the target database URL")
+    check = command(
+        "check",
+        "check the store is sound, and say how to fix what is not",
+        "Check the store: its schema, the full-text index against the passages, the\n"
+        "vocabulary counts, and the vectors. Prints what is wrong in plain words, each\n"
+        "with its fix. Exit status 0 only when all is well. Run it after an upgrade, a\n"
+        "crash, or a restore. Safe while the bot runs; --repair too.",
+    )
+    check.add_argument(
+        "--repair",
+        action="store_true",
+        help="rebuild the full-text index and term counts, drop stray vectors, upgrade the schema",
     )
     command("run", "start the Discord bot (needs DISCORD_TOKEN)")
     return parser
@@ -597,6 +623,63 @@ def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     return ChatConsole(ctx).run()
 
 
+def cmd_copy(ctx: Context, args: argparse.Namespace) -> int:
+    from archivist.progress import Progress
+    from knowledge.transfer import copy_store
+
+    bar: Progress | None = None
+
+    def advance(rows: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = Progress("copying", total, enabled=None if not ctx.quiet else False)
+        bar.advance(rows)
+
+    try:
+        report = copy_store(ctx.settings.knowledge.database_url, args.to, progress=advance)
+    except KeyboardInterrupt:
+        raise CopyInterrupted() from None
+    finally:
+        if bar is not None:
+            bar.close()
+    for name, (have, got) in report.counts.items():
+        mark = "ok" if have == got else "DIFFERS"
+        print(f"{name:<16} {have:>10,} in the source  {got:>10,} in the target  {mark}")
+    if not report.ok:
+        for problem in report.problems:
+            _error(problem)
+        return 1
+    print(f"Copied {report.copied:,} rows; the target matches the source.")
+    return 0
+
+
+def cmd_check(ctx: Context, args: argparse.Namespace) -> int:
+    from knowledge.embedding import semantic_status, shared_embedder
+    from knowledge.health import check_store
+
+    # Not the service: opening it would upgrade the schema and drop vectors of another
+    # model before the check could say so.
+    semantic = semantic_status(ctx.settings.knowledge.semantic)
+    model = shared_embedder().name if semantic.enabled else None
+    report = check_store(ctx.settings.knowledge.database_url, repair=args.repair, model=model)
+    labels = {"ok": "ok", "note": "note", "problem": "PROBLEM", "repaired": "REPAIRED"}
+    for finding in report.findings:
+        print(f"{labels[finding.status]:<9}{finding.part}: {finding.detail}")
+        if finding.fix and finding.status == "problem":
+            print(f"{'':<9}fix: {finding.fix}")
+    problems = sum(f.status == "problem" for f in report.findings)
+    if problems:
+        print(f"{problems} problem{'s' if problems > 1 else ''} found.")
+        return 1
+    print("All is well.")
+    return 0
+
+
+class CopyInterrupted(KeyboardInterrupt):
+    def __str__(self) -> str:
+        return "stopped: what was copied is kept; run the same `archivist copy` to carry on"
+
+
 def cmd_run(ctx: Context, args: argparse.Namespace) -> int:
     if not ctx.settings.bot.token:
         raise UsageError("DISCORD_TOKEN is not set; put it in .env or the environment")
@@ -616,6 +699,8 @@ COMMANDS = {
     "stats": cmd_stats,
     "embed": cmd_embed,
     "chat": cmd_chat,
+    "copy": cmd_copy,
+    "check": cmd_check,
     "run": cmd_run,
 }
 
@@ -702,7 +787,7 @@ def main(argv: list[str] | None = None) -> int:
     except KnowledgeError as exc:
         _error(str(exc))
         return 1
-    except EmbeddingInterrupted as exc:
+    except (EmbeddingInterrupted, CopyInterrupted) as exc:
         _error(str(exc))
         return 130
     except KeyboardInterrupt:

@@ -30,6 +30,19 @@ class BotSettings:
     ingest_cooldown: float = 30.0  # seconds between ingests, per user
     #: Base URLs of the Discord API and gateway; only tests change these.
     api_base: str | None = None
+    #: Shards in all, and those this process runs (None: all of them). Both None: no
+    #: sharding, one gateway connection, as a plain ``commands.Bot``.
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
+
+    @property
+    def shares_shards(self) -> bool:
+        """True when other processes run the remaining shards of this bot."""
+        return self.shard_ids is not None and len(set(self.shard_ids)) < (self.shard_count or 1)
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,16 @@ def _bool(value: str) -> bool:
 
 def _int_set(value: str) -> frozenset[int]:
     return frozenset(int(part) for part in value.replace(" ", ",").split(",") if part)
+
+
+def _int_list(value: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(int(part) for part in value.replace(" ", ",").split(",") if part)
+    except ValueError:
+        raise ValueError("expected whole numbers separated by commas, e.g. 0,1") from None
+    if not ids or any(i < 0 for i in ids) or len(set(ids)) != len(ids):
+        raise ValueError("expected distinct shard numbers from 0, e.g. 0,1")
+    return tuple(sorted(ids))
 
 
 def _positive(kind):
@@ -137,6 +160,8 @@ _KEYS: dict[str, tuple[str, str, object]] = {
     "ARCHIVIST_ASK_COOLDOWN": ("bot", "ask_cooldown", _non_negative_float),
     "ARCHIVIST_INGEST_COOLDOWN": ("bot", "ingest_cooldown", _non_negative_float),
     "DISCORD_API_BASE": ("bot", "api_base", str),
+    "ARCHIVIST_SHARD_COUNT": ("bot", "shard_count", _int_from(1, 10_000)),
+    "ARCHIVIST_SHARD_IDS": ("bot", "shard_ids", _int_list),
     "LOG_LEVEL": ("", "log_level", _log_level),
     "LOG_FILE": ("", "log_file", str),
     "LOG_FORMAT": ("", "log_format", _log_format),
@@ -155,6 +180,18 @@ def settings_from_mapping(values: Mapping[str, str | None]) -> Settings:
             sections[section][name] = parse(raw.strip())  # type: ignore[operator]
         except ValueError as exc:
             problems.append(f"{key}={raw!r}: {exc}")
+    count = sections["bot"].get("shard_count")
+    ids = sections["bot"].get("shard_ids")
+    if ids is not None and count is None:
+        problems.append(
+            f"ARCHIVIST_SHARD_IDS={values.get('ARCHIVIST_SHARD_IDS')!r}: "
+            "needs ARCHIVIST_SHARD_COUNT, the number of shards in all"
+        )
+    elif ids is not None and max(ids) >= count:  # type: ignore[operator, type-var]
+        problems.append(
+            f"ARCHIVIST_SHARD_IDS={values.get('ARCHIVIST_SHARD_IDS')!r}: "
+            f"shard numbers go from 0 to {count - 1} with ARCHIVIST_SHARD_COUNT={count}"  # type: ignore[operator]
+        )
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))
     return Settings(

@@ -70,7 +70,7 @@ class ArchivistBot(commands.Bot):
     them and refuse new ones).
     """
 
-    def __init__(self, settings: Settings, service: Archivist) -> None:
+    def __init__(self, settings: Settings, service: Archivist, **options: Any) -> None:
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
@@ -83,6 +83,7 @@ class ArchivistBot(commands.Bot):
             tree_cls=ArchivistTree,
             help_command=ArchivistHelp(),
             description="Archivist answers questions with verbatim quotes from stored articles.",
+            **options,
         )
         self.settings = settings
         self.service = service
@@ -128,9 +129,12 @@ class ArchivistBot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "connected as %s (id %s) to %d servers", self.user, self.user and self.user.id,
-            len(self.guilds),
+            "connected as %s (id %s) to %d servers%s", self.user, self.user and self.user.id,
+            len(self.guilds), self._shards_note(),
         )  # fmt: skip
+
+    def _shards_note(self) -> str:
+        return ""
 
     @contextlib.asynccontextmanager
     async def busy(self) -> AsyncIterator[None]:
@@ -216,6 +220,38 @@ class ArchivistBot(commands.Bot):
                 await origin.reply(text, mention_author=False)
         except discord.HTTPException as exc:
             log.warning("could not send an error reply: %s", exc)
+
+
+class ShardedArchivistBot(ArchivistBot, commands.AutoShardedBot):
+    """Archivist over some or all of the bot's shards, in one process.
+
+    Discord sends each server's events to one shard, ``(guild_id >> 22) % shard_count``;
+    direct messages go to shard 0. Processes running other shards of the same bot share
+    the store (PostgreSQL): an article one stores is read by the others at their next
+    question, through the store's generation.
+    """
+
+    def __init__(self, settings: Settings, service: Archivist) -> None:
+        super().__init__(
+            settings,
+            service,
+            shard_count=settings.bot.shard_count,
+            shard_ids=list(settings.bot.shard_ids) if settings.bot.shard_ids else None,
+        )
+
+    def _shards_note(self) -> str:
+        ids = ",".join(map(str, sorted(self.shards)))
+        return f" on shards {ids} of {self.shard_count}"
+
+    async def on_shard_ready(self, shard_id: int) -> None:
+        log.info("shard %d of %s ready", shard_id, self.shard_count)
+
+
+def make_bot(settings: Settings, service: Archivist) -> ArchivistBot:
+    """The bot the settings ask for: sharded when ``ARCHIVIST_SHARD_COUNT`` is set."""
+    if settings.bot.sharded:
+        return ShardedArchivistBot(settings, service)
+    return ArchivistBot(settings, service)
 
 
 def _describe_origin(origin: Origin) -> str:

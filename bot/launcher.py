@@ -23,7 +23,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
-from bot.client import ArchivistBot
+from bot.client import ArchivistBot, make_bot
 from knowledge import Archivist
 from knowledge.errors import KnowledgeError
 
@@ -46,6 +46,10 @@ def run(settings: Settings) -> int:
         return 2
     if settings.bot.api_base:
         point_at(settings.bot.api_base)
+    problem = _shared_store_problem(settings)
+    if problem:
+        _fail(problem)
+        return 2
     try:
         service = Archivist(settings.knowledge)
     except KnowledgeError as exc:
@@ -58,6 +62,27 @@ def run(settings: Settings) -> int:
     if status == 0:
         log.info("stopped cleanly")
     return status
+
+
+def _shared_store_problem(settings: Settings) -> str | None:
+    """Why this process may not run only some of the shards on this store, if it may not.
+
+    Other processes run the other shards: on a SQLite file they would take turns for one
+    write lock (ingests and background embedding wait on each other, up to the 30-second
+    timeout), every process must sit on the machine that holds the file, and two
+    background workers would embed the same passages. PostgreSQL has none of these limits.
+    """
+    if not settings.bot.shares_shards:
+        return None
+    if not settings.knowledge.database_url.startswith("sqlite"):
+        return None
+    ids = ",".join(map(str, settings.bot.shard_ids or ()))
+    return (
+        f"ARCHIVIST_SHARD_IDS={ids} runs some of the {settings.bot.shard_count} shards, so other "
+        "processes share the store: that needs PostgreSQL, not a SQLite file. Set DATABASE_URL "
+        "to postgresql+psycopg://… (move the store with `archivist copy --to URL`), or run every "
+        "shard in this one process (leave ARCHIVIST_SHARD_IDS unset)."
+    )
 
 
 def point_at(api_base: str) -> None:
@@ -92,7 +117,7 @@ async def _serve(settings: Settings, service: Archivist, token: str) -> int:
     for signum in signals:
         loop.add_signal_handler(signum, _on_signal, signum, stop)
     try:
-        async with ArchivistBot(settings, service) as bot:
+        async with make_bot(settings, service) as bot:
             runner = asyncio.create_task(_connect(bot, settings, token), name="discord")
             stopper = asyncio.create_task(stop.wait(), name="stop")
             await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)

@@ -61,6 +61,15 @@ class FullText(Protocol):
         """Passages in ``collections`` containing any of ``words``, best first, with
         the indexed terms ranking needs."""
 
+    def problems(self, connection: Connection, sample: Sequence[tuple[int, str]]) -> list[str]:
+        """What is wrong with the index, in plain words (none: it matches the passages).
+
+        ``sample`` holds (passage id, one of its words): each must be found.
+        """
+
+    def rebuild(self, connection: Connection) -> None:
+        """Recreate what is missing and index every passage afresh."""
+
 
 # The ranked matches are cut to a short list first and only then joined to
 # their passages: a join per match costs more than the ranking itself.
@@ -87,32 +96,101 @@ LIMIT :limit
 """
 
 
+_SQLITE_TABLE = (
+    "CREATE VIRTUAL TABLE passage_fts USING fts5("
+    "body_terms, context_terms, content='passages', content_rowid='id', "
+    "tokenize=\"unicode61 remove_diacritics 0 tokenchars '.'\")"
+)
+#: The triggers that keep the index in step with ``passages``, by name.
+_SQLITE_TRIGGERS = {
+    "passages_fts_insert": (
+        "CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages BEGIN "
+        "INSERT INTO passage_fts(rowid, body_terms, context_terms) "
+        "VALUES (new.id, new.body_terms, new.context_terms); END"
+    ),
+    "passages_fts_delete": (
+        "CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN "
+        "INSERT INTO passage_fts(passage_fts, rowid, body_terms, context_terms) "
+        "VALUES ('delete', old.id, old.body_terms, old.context_terms); END"
+    ),
+    "passages_fts_update": (
+        "CREATE TRIGGER passages_fts_update AFTER UPDATE ON passages BEGIN "
+        "INSERT INTO passage_fts(passage_fts, rowid, body_terms, context_terms) "
+        "VALUES ('delete', old.id, old.body_terms, old.context_terms); "
+        "INSERT INTO passage_fts(rowid, body_terms, context_terms) "
+        "VALUES (new.id, new.body_terms, new.context_terms); END"
+    ),
+}
+
+
 class SQLiteFTS5:
     posting_budget = 5_000
 
     def install(self, connection: Connection) -> None:
-        connection.exec_driver_sql(
-            "CREATE VIRTUAL TABLE passage_fts USING fts5("
-            "body_terms, context_terms, content='passages', content_rowid='id', "
-            "tokenize=\"unicode61 remove_diacritics 0 tokenchars '.'\")"
+        connection.exec_driver_sql(_SQLITE_TABLE)
+        for ddl in _SQLITE_TRIGGERS.values():
+            connection.exec_driver_sql(ddl)
+
+    def _present(self, connection: Connection) -> set[str]:
+        return {
+            name
+            for (name,) in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')"
+            )
+        }
+
+    def problems(self, connection: Connection, sample: Sequence[tuple[int, str]]) -> list[str]:
+        present = self._present(connection)
+        if "passage_fts" not in present:
+            return ["the full-text table passage_fts is missing: no question finds anything"]
+        found = []
+        missing = sorted(set(_SQLITE_TRIGGERS) - present)
+        if missing:
+            found.append(
+                f"the triggers that index new passages are missing ({', '.join(missing)}): "
+                "passages stored from now on are not searchable"
+            )
+        indexed = connection.exec_driver_sql("SELECT COUNT(*) FROM passage_fts_docsize").scalar()
+        passages = connection.exec_driver_sql("SELECT COUNT(*) FROM passages").scalar()
+        if indexed != passages:
+            found.append(f"the full-text index holds {indexed:,} passages, the store {passages:,}")
+        lost = [pid for pid, word in sample if not self._finds(connection, pid, word)]
+        if lost:
+            found.append(
+                f"{len(lost)} of {len(sample)} sampled passages are not found by their own "
+                f"words (passage {', '.join(map(str, lost[:5]))})"
+            )
+        if not found:
+            try:
+                # Rank 1: compare the index with the passages, not only with itself.
+                connection.exec_driver_sql(
+                    "INSERT INTO passage_fts(passage_fts, rank) VALUES ('integrity-check', 1)"
+                )
+            except Exception as exc:  # noqa: BLE001 - any failure here is the finding
+                found.append(
+                    f"the full-text index does not match the passages ({exc.__cause__ or exc})"
+                )
+        return found
+
+    def _finds(self, connection: Connection, passage_id: int, word: str) -> bool:
+        if not _SAFE_WORD.match(word):
+            return True
+        return (
+            connection.execute(
+                text("SELECT 1 FROM passage_fts WHERE passage_fts MATCH :m AND rowid = :id"),
+                {"m": f'"{word}"', "id": passage_id},
+            ).first()
+            is not None
         )
-        connection.exec_driver_sql(
-            "CREATE TRIGGER passages_fts_insert AFTER INSERT ON passages BEGIN "
-            "INSERT INTO passage_fts(rowid, body_terms, context_terms) "
-            "VALUES (new.id, new.body_terms, new.context_terms); END"
-        )
-        connection.exec_driver_sql(
-            "CREATE TRIGGER passages_fts_delete AFTER DELETE ON passages BEGIN "
-            "INSERT INTO passage_fts(passage_fts, rowid, body_terms, context_terms) "
-            "VALUES ('delete', old.id, old.body_terms, old.context_terms); END"
-        )
-        connection.exec_driver_sql(
-            "CREATE TRIGGER passages_fts_update AFTER UPDATE ON passages BEGIN "
-            "INSERT INTO passage_fts(passage_fts, rowid, body_terms, context_terms) "
-            "VALUES ('delete', old.id, old.body_terms, old.context_terms); "
-            "INSERT INTO passage_fts(rowid, body_terms, context_terms) "
-            "VALUES (new.id, new.body_terms, new.context_terms); END"
-        )
+
+    def rebuild(self, connection: Connection) -> None:
+        present = self._present(connection)
+        if "passage_fts" not in present:
+            connection.exec_driver_sql(_SQLITE_TABLE)
+        for name, ddl in _SQLITE_TRIGGERS.items():
+            if name not in present:
+                connection.exec_driver_sql(ddl)
+        connection.exec_driver_sql("INSERT INTO passage_fts(passage_fts) VALUES ('rebuild')")
 
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int
@@ -148,18 +226,80 @@ ORDER BY top.rank DESC, p.id
 """
 
 
+_POSTGRES_COLUMN = (
+    "ALTER TABLE passages ADD COLUMN search tsvector GENERATED ALWAYS AS ("
+    "setweight(to_tsvector('simple', body_terms), 'A') || "
+    "setweight(to_tsvector('simple', context_terms), 'B')) STORED"
+)
+_POSTGRES_INDEX = "CREATE INDEX ix_passages_search ON passages USING gin (search)"
+
+
 class PostgresTSVector:
     # ts_rank reads each match's tsvector from the heap, several times the
     # cost of an FTS5 posting: fewer postings for the same latency.
     posting_budget = 3_000
 
     def install(self, connection: Connection) -> None:
-        connection.exec_driver_sql(
-            "ALTER TABLE passages ADD COLUMN search tsvector GENERATED ALWAYS AS ("
-            "setweight(to_tsvector('simple', body_terms), 'A') || "
-            "setweight(to_tsvector('simple', context_terms), 'B')) STORED"
+        connection.exec_driver_sql(_POSTGRES_COLUMN)
+        connection.exec_driver_sql(_POSTGRES_INDEX)
+
+    def _column(self, connection: Connection) -> bool:
+        return (
+            connection.exec_driver_sql(
+                "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+                "AND table_name = 'passages' AND column_name = 'search' "
+                "AND is_generated = 'ALWAYS'"
+            ).first()
+            is not None
         )
-        connection.exec_driver_sql("CREATE INDEX ix_passages_search ON passages USING gin (search)")
+
+    def _index_valid(self, connection: Connection) -> bool | None:
+        """True: in place; False: there but unusable (an interrupted build); None: absent."""
+        return connection.exec_driver_sql(
+            "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "WHERE c.relname = 'ix_passages_search' "
+            "AND c.relnamespace = current_schema()::regnamespace"
+        ).scalar()
+
+    def problems(self, connection: Connection, sample: Sequence[tuple[int, str]]) -> list[str]:
+        if not self._column(connection):
+            return ["the generated column passages.search is missing: no question finds anything"]
+        found = []
+        valid = self._index_valid(connection)
+        if valid is None:
+            found.append(
+                "the full-text index ix_passages_search is missing: "
+                "every search reads every passage"
+            )
+        elif not valid:
+            found.append("the full-text index ix_passages_search is invalid (an interrupted build)")
+        lost = [
+            pid
+            for pid, word in sample
+            if _SAFE_WORD.match(word)
+            and connection.execute(
+                text(
+                    "SELECT 1 FROM passages WHERE id = :id AND search @@ to_tsquery('simple', :q)"
+                ),
+                {"id": pid, "q": f"'{word}'"},
+            ).first()
+            is None
+        ]
+        if lost:
+            found.append(
+                f"{len(lost)} of {len(sample)} sampled passages are not found by their own "
+                f"words (passage {', '.join(map(str, lost[:5]))})"
+            )
+        return found
+
+    def rebuild(self, connection: Connection) -> None:
+        if not self._column(connection):
+            connection.exec_driver_sql(_POSTGRES_COLUMN)
+        valid = self._index_valid(connection)
+        if valid is None:
+            connection.exec_driver_sql(_POSTGRES_INDEX)
+        else:
+            connection.exec_driver_sql("REINDEX INDEX ix_passages_search")
 
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int

@@ -81,8 +81,26 @@ def embed_pending(embedder: Embedder, pending: Sequence[store.PendingPassage]) -
 
 def embed_some(sessions: Callable[[], Session], embedder: Embedder, limit: int) -> int:
     """Embed up to ``limit`` passages that have no vectors; returns how many were
-    stored (0: none waits). Reading, embedding and writing are separate steps, so
-    no transaction is held while the model runs."""
+    stored (0: none waits).
+
+    On PostgreSQL the passages are claimed (``FOR UPDATE SKIP LOCKED``) in a
+    transaction held while the model runs (a second or two for a batch), so
+    workers in several processes never embed the same passage: each takes the
+    next unclaimed batch. On SQLite reading, embedding and writing are separate
+    steps, so the single write lock is not held while the model runs; two
+    processes there could embed a passage twice, and the second set of vectors
+    is then skipped on insert (``ON CONFLICT DO NOTHING``): wasted work, never
+    a wrong or doubled row.
+    """
+    with sessions() as probe:
+        postgres = probe.get_bind().dialect.name == "postgresql"
+    if postgres:
+        with sessions() as session, session.begin():
+            pending = store.pending_passages(session, limit, split_sentences, claim=True)
+            if not pending:
+                return 0
+            store.add_vectors(session, embed_pending(embedder, pending))
+        return len(pending)
     with sessions() as session:
         pending = store.pending_passages(session, limit, split_sentences)
     if not pending:

@@ -435,17 +435,29 @@ class PendingPassage:
 
 
 def pending_passages(
-    session: Session, limit: int, split: Callable[[str, int, int], list[tuple[int, int]]]
+    session: Session,
+    limit: int,
+    split: Callable[[str, int, int], list[tuple[int, int]]],
+    *,
+    claim: bool = False,
 ) -> list[PendingPassage]:
     """Up to ``limit`` passages that have no vectors, oldest first, split into
-    sentences by ``split(text, start, end)``."""
-    rows = session.execute(
+    sentences by ``split(text, start, end)``.
+
+    With ``claim`` (PostgreSQL only) the passages are locked until the session's
+    transaction ends and passages another transaction has locked are skipped
+    (``FOR UPDATE SKIP LOCKED``): workers in several processes take different ones.
+    """
+    statement = (
         select(Passage.id, Passage.article_id, Passage.collection, Passage.start, Passage.end)
         .outerjoin(PassageVector, PassageVector.passage_id == Passage.id)
         .where(PassageVector.passage_id.is_(None))
         .order_by(Passage.id)
         .limit(limit)
-    ).all()
+    )
+    if claim:
+        statement = statement.with_for_update(of=Passage, skip_locked=True)
+    rows = session.execute(statement).all()
     if not rows:
         return []
     texts = dict(
@@ -534,3 +546,34 @@ def count_vectors(session: Session, collections: Sequence[str] | None = None) ->
     if collections is not None:
         statement = statement.where(PassageVector.collection.in_(collections))
     return session.execute(statement).scalar_one()
+
+
+# --- derived counts -------------------------------------------------------------------
+
+
+def recount_terms(session: Session) -> dict[str, tuple[int, int]]:
+    """Every term's (df, cf) counted afresh from the passages: what ``terms`` should hold."""
+    body: Counter[str] = Counter()
+    context: Counter[str] = Counter()
+    rows = session.execute(
+        select(Passage.body_terms, Passage.context_terms).execution_options(yield_per=2000)
+    )
+    for body_terms, context_terms in rows:
+        body.update(set(body_terms.split()))
+        context.update(set(context_terms.split()))
+    return {t: (body[t], context[t]) for t in body.keys() | context.keys()}
+
+
+def stored_terms(session: Session) -> dict[str, tuple[int, int]]:
+    return {t: (df, cf) for t, df, cf in session.execute(select(Term.term, Term.df, Term.cf))}
+
+
+def rebuild_terms(session: Session, batch: int = 5000) -> int:
+    """Replace the vocabulary counts with a fresh count of the passages; returns terms."""
+    counts = recount_terms(session)
+    session.execute(delete(Term))
+    rows = [{"term": t, "df": df, "cf": cf} for t, (df, cf) in sorted(counts.items())]
+    for at in range(0, len(rows), batch):
+        session.execute(Term.__table__.insert(), rows[at : at + batch])
+    bump_generation(session)
+    return len(rows)

@@ -163,3 +163,52 @@ def test_out_of_range_values_are_refused_with_the_key_named(monkeypatch, key, ra
 def test_the_ends_of_a_range_are_accepted(monkeypatch, key, raw):
     monkeypatch.setenv(key, raw)
     load_settings(None)
+
+
+def test_shards_unset_mean_no_sharding(monkeypatch):
+    bot = load_settings(env_file=None).bot
+    assert (bot.shard_count, bot.shard_ids, bot.sharded, bot.shares_shards) == (
+        None,
+        None,
+        False,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "expected", "shares"),
+    [
+        ("2", None, (2, None), False),
+        ("4", "1, 0", (4, (0, 1)), True),
+        ("2", "0,1", (2, (0, 1)), False),
+    ],
+)
+def test_shard_settings(monkeypatch, count, ids, expected, shares):
+    monkeypatch.setenv("ARCHIVIST_SHARD_COUNT", count)
+    if ids is not None:
+        monkeypatch.setenv("ARCHIVIST_SHARD_IDS", ids)
+    bot = load_settings(env_file=None).bot
+    assert (bot.shard_count, bot.shard_ids) == expected
+    assert bot.sharded and bot.shares_shards is shares
+
+
+@pytest.mark.parametrize(
+    ("count", "ids", "message"),
+    [
+        (None, "0", "ARCHIVIST_SHARD_IDS='0': needs ARCHIVIST_SHARD_COUNT, the number of shards"),
+        (
+            "2",
+            "2",
+            "ARCHIVIST_SHARD_IDS='2': shard numbers go from 0 to 1 with ARCHIVIST_SHARD_COUNT=2",
+        ),
+        ("2", "0,0", "ARCHIVIST_SHARD_IDS='0,0': expected distinct shard numbers from 0"),
+        ("2", "one", "ARCHIVIST_SHARD_IDS='one': expected whole numbers separated by commas"),
+        ("0", None, "ARCHIVIST_SHARD_COUNT='0': must be from 1 to 10000"),
+    ],
+)
+def test_bad_shard_settings_are_named(monkeypatch, count, ids, message):
+    if count is not None:
+        monkeypatch.setenv("ARCHIVIST_SHARD_COUNT", count)
+    monkeypatch.setenv("ARCHIVIST_SHARD_IDS", ids or "")
+    with pytest.raises(SettingsError, match=re.escape(message)):
+        load_settings(env_file=None)

@@ -1,7 +1,9 @@
 """The fake gateway: one websocket endpoint speaking Discord's gateway protocol (v10, JSON).
 
 Supported: HELLO, IDENTIFY (token and privileged-intent checks, READY, one GUILD_CREATE per
-guild), RESUME (replays missed dispatches, then RESUMED), HEARTBEAT/ACK, REQUEST_GUILD_MEMBERS
+guild), sharding as Discord does it (IDENTIFY's ``shard: [id, count]``; each shard's session
+gets its own READY, the GUILD_CREATEs of the guilds with ``(guild_id >> 22) % count == id``,
+and only those guilds' events; direct messages go to shard 0), RESUME (replays missed dispatches, then RESUMED), HEARTBEAT/ACK, REQUEST_GUILD_MEMBERS
 (answered with a single GUILD_MEMBERS_CHUNK), PRESENCE_UPDATE (recorded), RECONNECT on demand.
 Transport compression: ``compress=zlib-stream`` is honoured (one zlib context per connection,
 each frame ending in Z_SYNC_FLUSH); any other value (discord.py asks for ``zstd-stream`` when
@@ -82,9 +84,18 @@ class Session:
     seq: int = 0
     sent: list[tuple[int, str]] = field(default_factory=list)
     connection: Connection | None = None
+    #: (shard id, shard count) from IDENTIFY; unsharded is shard 0 of 1.
+    shard: tuple[int, int] = (0, 1)
 
     def wants(self, intent: int | None) -> bool:
         return intent is None or bool(self.intents & intent)
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether Discord sends this guild's events to this session (None: a DM, shard 0)."""
+        shard_id, count = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return (guild_id >> 22) % count == shard_id
 
 
 class Gateway:
@@ -146,10 +157,20 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~fake.allowed_privileged_intents:
             await conn.close(4014, "Disallowed intent(s).")
             return
-        session = Session(secrets.token_hex(16), intents, data, connection=conn)
+        shard = data.get("shard") or [0, 1]
+        if not isinstance(shard, list) or len(shard) != 2 or not 0 <= int(shard[0]) < int(shard[1]):
+            await conn.close(4010, "Invalid shard.")
+            return
+        session = Session(
+            secrets.token_hex(16),
+            intents,
+            data,
+            connection=conn,
+            shard=(int(shard[0]), int(shard[1])),
+        )
         conn.session = session
         self.sessions[session.id] = session
-        guilds = fake.bot_guilds()
+        guilds = [g for g in fake.bot_guilds() if session.serves(g.id)]
         ready = {
             "v": 10,
             "user": {**fake.bot_user.payload(), "verified": True, "mfa_enabled": False},
@@ -227,9 +248,13 @@ class Gateway:
         *,
         intent: int | None = None,
     ) -> None:
-        """Send a dispatch to every identified session whose intents ask for it."""
+        """Send a dispatch to every identified session whose intents ask for it and whose
+        shard serves the event's guild (a guild-less event, such as a DM: shard 0)."""
+        guild_id = data.get("guild_id") if isinstance(data, dict) else None
         for session in list(self.sessions.values()):
             if not session.wants(intent):
+                continue
+            if not session.serves(int(guild_id) if guild_id is not None else None):
                 continue
             payload = data
             if event in MESSAGE_EVENTS:
@@ -267,6 +292,20 @@ class Gateway:
     @property
     def connected(self) -> bool:
         return any(c.session is not None for c in self.connections)
+
+    def shards_connected(self) -> set[tuple[int, int]]:
+        """(shard id, count) of every session with a live connection."""
+        return {c.session.shard for c in self.connections if c.session is not None}
+
+    def dispatched_to(self, event: str) -> list[tuple[tuple[int, int], dict[str, Any]]]:
+        """(shard, payload) of every ``event`` sent so far, in order."""
+        found = []
+        for session in self.sessions.values():
+            for _seq, text in session.sent:
+                frame = json.loads(text)
+                if frame["t"] == event:
+                    found.append((session.shard, frame["d"]))
+        return found
 
 
 def _frame(op: int, data: Any) -> str:

@@ -97,6 +97,15 @@ class Snowflakes:
         self._last = max(candidate, self._last + 1)
         return self._last
 
+    def skip_to_shard(self, shard_id: int, shard_count: int) -> None:
+        """Make the next id one Discord routes to ``shard_id``: ``(id >> 22) % shard_count``."""
+        # A second ahead, so the clock cannot overtake it before the id is drawn.
+        ahead = (int(time.time() * 1000) + 1000 - DISCORD_EPOCH_MS) << 22
+        upcoming = max(ahead, self._last + 1)
+        while (upcoming >> 22) % shard_count != shard_id:
+            upcoming = ((upcoming >> 22) + 1) << 22
+        self._last = upcoming - 1
+
 
 @dataclass(eq=False)
 class FakeUser:

@@ -163,11 +163,17 @@ class FakeDiscord(Recorder):
         owner: FakeUser | None = None,
         bot_permissions: int | HasValue = DEFAULT_BOT_PERMISSIONS,
         bot_member: bool = True,
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
         """Create a guild with @everyone, an owner member and (by default) the bot as a member
         holding a managed role named after the bot with ``bot_permissions``. Guilds added
-        after the client connected reach it only through ``join_guild``."""
+        after the client connected reach it only through ``join_guild``.
+
+        ``shard=(shard_id, shard_count)`` picks an id that Discord routes to that shard.
+        """
         owner = owner or self.add_user(f"{name.lower().replace(' ', '-')}-owner")
+        if shard is not None:
+            self.ids.skip_to_shard(*shard)
         guild = FakeGuild(self.ids, name=name, owner=owner)
         guild.add_member(owner)
         if bot_member:
@@ -305,8 +311,10 @@ class FakeDiscord(Recorder):
         self.notify()
 
     async def join_guild(self, guild: FakeGuild) -> None:
-        """The bot was added to ``guild`` while running: dispatch GUILD_CREATE."""
+        """The bot was added to ``guild`` while running: dispatch GUILD_CREATE (to its shard)."""
         for session in list(self.gateway.sessions.values()):
+            if not session.serves(guild.id):
+                continue
             await self.gateway._send_dispatch(
                 session, "GUILD_CREATE", self.gateway.guild_create(guild, session)
             )

@@ -10,6 +10,8 @@ Usage (``archivist COMMAND --help`` for each)::
     archivist remove ID [--yes]
     archivist stats
     archivist embed                     make the vectors semantic search needs (resumable)
+    archivist gaps [--days N] [--json]  questions nobody could answer, most asked first
+    archivist feedback [--json]         (question, passage) pairs from answers voted helpful
     archivist chat                      an interactive console, question after question
     archivist copy --to URL             copy the whole store into another database (resumable)
     archivist check [--repair]          is the store sound? says what is wrong and the fix
@@ -293,6 +295,30 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest with --no-embed, or a model change). Progress is saved as it goes:\n"
         "Ctrl-C stops it, and running it again carries on.",
     )
+    gaps = command(
+        "gaps",
+        "list the questions nobody could answer, most asked first",
+        "Questions the bot found nothing relevant for, and those whose answer was voted\n"
+        "Not helpful, near-duplicates grouped, with counts and the last time asked.\n"
+        "Discord servers record theirs in their own collection (--collection guild:ID);\n"
+        "direct messages in the shared one.",
+    )
+    gaps.add_argument(
+        "--days", type=_bounded_int(1, 36_500), metavar="N", help="look back N days (default: all)"
+    )
+    gaps.add_argument("--limit", type=_bounded_int(1, 25), default=25, metavar="N")
+    gaps.add_argument("--offset", type=_bounded_int(0, 10**9), default=0, metavar="N")
+    gaps.add_argument("--json", action="store_true", help="print the gaps as JSON")
+    feedback = command(
+        "feedback",
+        "list the (question, passage) pairs of answers voted Helpful",
+        "One line per question and passage shown in an answer voted Helpful, most votes\n"
+        "first; with --json, JSON Lines a benchmark can replay.",
+    )
+    feedback.add_argument(
+        "--days", type=_bounded_int(1, 36_500), metavar="N", help="look back N days (default: all)"
+    )
+    feedback.add_argument("--json", action="store_true", help="print JSON Lines")
     command(
         "chat",
         "ask question after question in an interactive console",
@@ -617,6 +643,29 @@ def cmd_stats(ctx: Context, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gaps(ctx: Context, args: argparse.Namespace) -> int:
+    report = ctx.service().gaps(
+        collections=[ctx.collection], days=args.days, limit=args.limit, offset=args.offset
+    )
+    if args.json:
+        print(json.dumps(render.gaps_to_dict(report, ctx.collection), ensure_ascii=False, indent=2))
+    else:
+        print(render.gaps_text(report, ctx.collection))
+    return 0
+
+
+def cmd_feedback(ctx: Context, args: argparse.Namespace) -> int:
+    pairs = ctx.service().helpful_pairs(collections=[ctx.collection], days=args.days)
+    for pair in pairs:
+        if args.json:
+            print(json.dumps(render.pair_to_dict(pair), ensure_ascii=False))
+        else:
+            print(render.pair_line(pair))
+    if not pairs and not args.json:
+        print(f"No answers in “{ctx.collection}” were voted helpful yet.")
+    return 0
+
+
 def cmd_chat(ctx: Context, args: argparse.Namespace) -> int:
     from archivist.chat import ChatConsole
 
@@ -698,6 +747,8 @@ COMMANDS = {
     "remove": cmd_remove,
     "stats": cmd_stats,
     "embed": cmd_embed,
+    "gaps": cmd_gaps,
+    "feedback": cmd_feedback,
     "chat": cmd_chat,
     "copy": cmd_copy,
     "check": cmd_check,

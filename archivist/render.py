@@ -43,7 +43,15 @@ import re
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from knowledge.types import Answer, ArticleDetail, ArticleSummary, Excerpt, Stats
+    from knowledge.types import (
+        Answer,
+        ArticleDetail,
+        ArticleSummary,
+        Excerpt,
+        GapReport,
+        HelpfulPair,
+        Stats,
+    )
 
 SCHEMA_VERSION = 1
 
@@ -255,3 +263,81 @@ def safe_url(url: str) -> str:
     except Exception:  # noqa: BLE001 - printing must not fail; drop the credentials instead
         scheme, _, rest = url.partition("://")
         return f"{scheme}://***@{rest.rpartition('@')[2]}"
+
+
+# --- gaps and feedback ----------------------------------------------------------------------
+
+
+def gaps_to_dict(report: GapReport, collection: str) -> dict[str, Any]:
+    """``archivist gaps --json``: schema 1, fields only ever added."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "collection": collection,
+        "days": report.days,
+        "total": report.total,
+        "offset": report.offset,
+        "gaps": [
+            {
+                "question": gap.question,
+                "count": gap.count,
+                "unanswered": gap.unanswered,
+                "not_helpful": gap.not_helpful,
+                "last_asked": gap.last_asked,
+                "variants": list(gap.variants),
+            }
+            for gap in report.gaps
+        ],
+    }
+
+
+def gaps_text(report: GapReport, collection: str) -> str:
+    since = f" in the last {report.days} days" if report.days else ""
+    if not report.gaps:
+        if report.total:
+            return f"No gaps from offset {report.offset}; there are {report.total}."
+        return f"Nothing went unanswered in “{collection}”{since}."
+    lines = []
+    for gap in report.gaps:
+        kinds = []
+        if gap.unanswered:
+            kinds.append(f"{gap.unanswered} unanswered")
+        if gap.not_helpful:
+            kinds.append(f"{gap.not_helpful} not helpful")
+        lines.append(
+            f"{gap.count:>4}×  {_one_line(gap.question)}  ({', '.join(kinds)}; "
+            f"last {gap.last_asked})"
+        )
+        for variant in gap.variants:
+            lines.append(f"        also: {_one_line(variant)}")
+    shown_to = report.offset + len(report.gaps)
+    if report.total > shown_to:
+        lines.append(
+            f"({report.offset + 1}–{shown_to} of {report.total}; --offset {shown_to} for more)"
+        )
+    return "\n".join(lines)
+
+
+def pair_to_dict(pair: HelpfulPair) -> dict[str, Any]:
+    """One line of ``archivist feedback --json``: a question and a passage that helped."""
+    return {
+        "schema": SCHEMA_VERSION,
+        "question": pair.question,
+        "article_id": pair.article_id,
+        "passage_id": pair.passage_id,
+        "rank": pair.rank,
+        "votes": pair.votes,
+        "collection": pair.collection,
+        "last_voted": pair.last_voted,
+    }
+
+
+def pair_line(pair: HelpfulPair) -> str:
+    votes = f"{pair.votes} vote{'s' if pair.votes != 1 else ''}"
+    return (
+        f"{_one_line(pair.question)}  →  #{pair.article_id} passage {pair.passage_id} "
+        f"(excerpt {pair.rank}, {votes})"
+    )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -28,6 +28,8 @@ class BotSettings:
     allow_dms: bool = True
     ask_cooldown: float = 5.0  # seconds between asks, per user
     ingest_cooldown: float = 30.0  # seconds between ingests, per user
+    #: Channel ids where an editor's link or attachment is stored without a command.
+    ingest_channels: frozenset[int] = frozenset()
     #: Base URLs of the Discord API and gateway; only tests change these.
     api_base: str | None = None
     #: Shards in all, and those this process runs (None: all of them). Both None: no
@@ -151,12 +153,14 @@ _KEYS: dict[str, tuple[str, str, object]] = {
     "ARCHIVIST_TOP_K": ("knowledge", "top_k", _int_from(1, 25)),
     "ARCHIVIST_MIN_CONFIDENCE": ("knowledge", "min_confidence", _confidence),
     "ARCHIVIST_SEMANTIC": ("knowledge", "semantic", _semantic),
+    "ARCHIVIST_LOG_QUESTIONS": ("knowledge", "log_questions", _bool),
     "DISCORD_TOKEN": ("bot", "token", str),
     "ARCHIVIST_PREFIX": ("bot", "command_prefix", str),
     "ARCHIVIST_EDITOR_ROLE": ("bot", "editor_role", str),
     "DEV_GUILD_ID": ("bot", "dev_guild_id", _positive(int)),
     "ARCHIVIST_ALLOWED_CHANNELS": ("bot", "allowed_channels", _int_set),
     "ARCHIVIST_ALLOW_DMS": ("bot", "allow_dms", _bool),
+    "ARCHIVIST_INGEST_CHANNELS": ("bot", "ingest_channels", _int_set),
     "ARCHIVIST_ASK_COOLDOWN": ("bot", "ask_cooldown", _non_negative_float),
     "ARCHIVIST_INGEST_COOLDOWN": ("bot", "ingest_cooldown", _non_negative_float),
     "DISCORD_API_BASE": ("bot", "api_base", str),

@@ -7,6 +7,7 @@ raise :class:`~bot.errors.Refused` with the reason a user reads.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import PurePath
 from typing import TYPE_CHECKING
@@ -49,6 +50,32 @@ def home_collection(guild_id: int | None) -> str:
             "the shared collection."
         )
     return guild_collection(guild_id)
+
+
+def feedback_collection(guild_id: int | None) -> str:
+    """Where a question or vote from this place is recorded: the server's own collection,
+    or the shared one for direct messages."""
+    return guild_collection(guild_id) if guild_id is not None else GLOBAL_COLLECTION
+
+
+_ARTICLE_ID = re.compile(r"\s*#?\s*(\d{1,16})(?!\d)")
+
+
+def article_id(value: str) -> int:
+    """The number at the start of ``12``, ``#12`` or a picked ``#12 Title (date)``."""
+    match = _ARTICLE_ID.match(value or "")
+    number = int(match.group(1)) if match else 0
+    if not 1 <= number <= 2**53:
+        raise Refused("Pick an article from the list as you type its title, or give its number.")
+    return number
+
+
+def ingest_channel(channel: object, settings: BotSettings) -> bool:
+    """True in a channel (or a thread of one) named by ``ARCHIVIST_INGEST_CHANNELS``."""
+    if not settings.ingest_channels or isinstance(channel, discord.abc.PrivateChannel):
+        return False
+    ids = {getattr(channel, "id", None), getattr(channel, "parent_id", None)}
+    return bool(ids & settings.ingest_channels)
 
 
 def channel_allowed(channel: object, settings: BotSettings) -> bool:

@@ -13,7 +13,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.checks import channel_allowed, require_channel
+from bot.checks import channel_allowed, ingest_channel, require_channel
 from bot.errors import APOLOGY, Refused, describe
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ T = TypeVar("T")
 discord.VoiceClient.warn_nacl = False
 discord.VoiceClient.warn_dave = False
 
-EXTENSIONS = ("bot.cogs.ask", "bot.cogs.ingest", "bot.cogs.manage")
+EXTENSIONS = ("bot.cogs.ask", "bot.cogs.ingest", "bot.cogs.manage", "bot.cogs.feedback")
 
 #: Where an error can be answered: a slash command or button, a prefix command, a message.
 Origin = discord.Interaction | commands.Context | discord.Message
@@ -39,6 +39,9 @@ class ArchivistTree(app_commands.CommandTree):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         bot: ArchivistBot = interaction.client  # type: ignore[assignment]
+        if interaction.type is discord.InteractionType.autocomplete:
+            # Suggestions cannot carry an error message: outside the allow-list, none.
+            return channel_allowed(interaction.channel, bot.settings.bot)
         require_channel(interaction.channel, bot.settings.bot)
         return True
 
@@ -58,7 +61,8 @@ class ArchivistHelp(commands.DefaultHelpCommand):
     def get_ending_note(self) -> str:
         return (
             super().get_ending_note() + "\nSlash commands: /ask /ingest /articles /article "
-            "/remove /stats. To delete one of my answers: Apps → Delete answer on it."
+            "/remove /stats /gaps /forget-me. On any message, Apps → Ask Archivist or Store in "
+            "Archivist; on one of my answers, Apps → Delete answer."
         )
 
 
@@ -170,11 +174,19 @@ class ArchivistBot(commands.Bot):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or self.user is None:
             return
-        if message.guild is not None and not channel_allowed(message.channel, self.settings.bot):
+        in_server = message.guild is not None
+        allowed = not in_server or channel_allowed(message.channel, self.settings.bot)
+        ingesting = in_server and ingest_channel(message.channel, self.settings.bot)
+        if not allowed and not ingesting:
             return  # stay quiet outside the allow-list rather than answer everywhere
-        ctx = await self.get_context(message)
-        if ctx.command is not None:
-            await self.invoke(ctx)
+        if allowed:
+            ctx = await self.get_context(message)
+            if ctx.command is not None:
+                await self.invoke(ctx)
+                return
+        if ingesting:
+            # Links and files posted here are stored without a command (editors only).
+            self.dispatch("ingest_channel_message", message)
             return
         question = self._mention_question(message)
         if question is not None:

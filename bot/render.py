@@ -27,12 +27,16 @@ from bot.markdown import (
 from knowledge.types import (
     GLOBAL_COLLECTION,
     Answer,
+    ArticleChoice,
     ArticleDetail,
     ArticleSummary,
     Excerpt,
+    Forgotten,
+    GapReport,
     Ingested,
     IngestOutcome,
     Stats,
+    VoteRecorded,
 )
 
 # Discord's limits (https://discord.com/developers/docs/resources/message).
@@ -52,6 +56,9 @@ TITLE_ROOM = 120
 ATTRIBUTION_ROOM = 600
 LINKS_PER_EXCERPT = 3
 ARTICLES_PER_PAGE = 10
+GAPS_PER_PAGE = 10
+#: Autocomplete: a choice's name and value hold at most 100 characters.
+CHOICE_LIMIT = 100
 
 NOTHING_HINT = (
     "Try other words, a name or a date from the article, or add the article with `/ingest`."
@@ -515,3 +522,84 @@ def _field_link(label: str, url: str) -> str:
 def _host(url: str) -> str:
     match = re.match(r"https?://([^/?#\s]+)", url)
     return match.group(1) if match else "link"
+
+
+# --- feedback ----------------------------------------------------------------------------
+
+
+def shown_excerpts(answer: Answer, shown: int) -> tuple[tuple[int, int], ...]:
+    """(article id, passage id) of the excerpts a rendered answer page shows."""
+    return tuple((e.article_id, e.passage_id) for e in answer.excerpts[:shown])
+
+
+def render_vote(recorded: VoteRecorded) -> str:
+    """The voter's short, private thanks."""
+    if not recorded.stored:
+        return "Thanks. (This bot does not keep votes: question logging is off.)"
+    kind = "helpful" if recorded.helpful else "not helpful"
+    if recorded.replaced:
+        return f"Changed your vote to {kind}. Thanks!"
+    if recorded.helpful:
+        return "Thanks! Marked as helpful."
+    return "Thanks! Marked as not helpful; editors see it in /gaps."
+
+
+def render_forgotten(forgotten: Forgotten) -> str:
+    def count(n: int, noun: str) -> str:
+        return f"{n} {noun}{'s' if n != 1 else ''}"
+
+    if not forgotten.questions and not forgotten.votes:
+        return "I keep no questions or votes of yours."
+    return (
+        f"Deleted {count(forgotten.questions, 'question')} and "
+        f"{count(forgotten.votes, 'vote')} of yours, in every server."
+    )
+
+
+def render_gaps(report: GapReport, *, page: int, pages: int, logging_on: bool) -> discord.Embed:
+    """``/gaps``: the most asked questions nobody could answer, near-duplicates grouped."""
+    since = f" in the last {report.days} days" if report.days else ""
+    embed = discord.Embed(title=f"Questions nobody could answer{since} ({report.total})")
+    lines = []
+    for gap in report.gaps:
+        question = escape_clipped(one_line(gap.question), 200)
+        kinds = []
+        if gap.unanswered:
+            kinds.append(f"{gap.unanswered} unanswered")
+        if gap.not_helpful:
+            kinds.append(f"{gap.not_helpful} not helpful")
+        last = _timestamp_relative(gap.last_asked)
+        line = f"**{gap.count}×** “{question}” · {', '.join(kinds)} · last {last}"
+        if gap.variants:
+            shown = ", ".join(f"“{escape_clipped(one_line(v), 60)}”" for v in gap.variants)
+            line += f"\n  also asked as {shown}"
+        lines.append(line)
+    if not lines:
+        lines.append(f"Nothing went unanswered{since}.")
+    if not logging_on:
+        lines.append("Question logging is off here (`ARCHIVIST_LOG_QUESTIONS=false`).")
+    embed.description = clip("\n".join(lines), EMBED_DESCRIPTION_LIMIT)
+    embed.set_footer(text=f"Page {page} of {pages} · most asked first · similar questions grouped")
+    return embed
+
+
+def _timestamp_relative(iso: str) -> str:
+    try:
+        moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return escape_plain(str(iso))
+    return discord.utils.format_dt(moment, "R")
+
+
+def choice_name(choice: ArticleChoice, limit: int = CHOICE_LIMIT) -> str:
+    """``#12 Title (2025-07-12)`` within ``limit`` characters, the title shortened first.
+
+    Choice names are shown as plain text: no Markdown escaping, but one line.
+    """
+    head = f"#{choice.id} "
+    tail = f" ({one_line(choice.date)[:20]})" if choice.date else ""
+    title = one_line(choice.title or "Untitled")
+    room = limit - len(head) - len(tail)
+    if len(title) > room:
+        title = title[: max(1, room - 1)].rstrip() + "…"
+    return (head + title + tail)[:limit]

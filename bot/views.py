@@ -1,4 +1,4 @@
-"""Buttons under the bot's replies: more excerpts, delete an answer, page through articles.
+"""Buttons under the bot's replies: more excerpts, votes, delete an answer, page through lists.
 
 Views keep their state in memory and expire (the buttons disappear) after a while;
 the "Delete answer" message command keeps working after that, and after a restart.
@@ -13,7 +13,16 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import Refused
-from bot.render import ARTICLES_PER_PAGE, pages_for, render_answer, render_article_list
+from bot.render import (
+    ARTICLES_PER_PAGE,
+    GAPS_PER_PAGE,
+    pages_for,
+    render_answer,
+    render_article_list,
+    render_gaps,
+    render_vote,
+    shown_excerpts,
+)
 
 if TYPE_CHECKING:
     from bot.client import ArchivistBot
@@ -50,7 +59,8 @@ class BotView(discord.ui.View):
 
 
 class AnswerView(BotView):
-    """**More** replaces the quotes with the next ones; **Delete** removes the answer."""
+    """**More** replaces the quotes with the next ones; **Helpful** / **Not helpful**
+    record the clicker's vote (privately); **Delete** removes the answer."""
 
     def __init__(
         self,
@@ -61,13 +71,28 @@ class AnswerView(BotView):
         next_offset: int,
         more: bool,
         asker_id: int,
+        guild_id: int | None,
+        home: str,
+        shown: tuple[tuple[int, int], ...],
+        ephemeral: bool = False,
     ) -> None:
         super().__init__(bot)
         self.question = question
         self.collections = collections
         self.next_offset = next_offset
         self.asker_id = asker_id
+        #: The server the answer was given in, and where its votes are recorded.
+        self.guild_id = guild_id
+        self.home = home
+        #: (article id, passage id) of the excerpts on display: what a vote is about.
+        self.shown = shown
         self.more_button.disabled = not more
+        if not shown or not bot.service.logs_questions:
+            # Nothing quoted to rate (already recorded as unanswered), or votes not kept.
+            self.remove_item(self.helpful_button)
+            self.remove_item(self.unhelpful_button)
+        if ephemeral:  # only its reader sees it, and can dismiss it
+            self.remove_item(self.delete_button)
 
     @discord.ui.button(label="More", style=discord.ButtonStyle.secondary)
     async def more_button(
@@ -88,8 +113,38 @@ class AnswerView(BotView):
                 await interaction.followup.send("There are no more excerpts.", ephemeral=True)
                 return
             self.next_offset = answer.offset + rendered.shown
+            self.shown = shown_excerpts(answer, rendered.shown)
             button.disabled = not rendered.more
             await interaction.edit_original_response(content=rendered.content, view=self)
+
+    @discord.ui.button(label="Helpful", style=discord.ButtonStyle.success)
+    async def helpful_button(
+        self, interaction: discord.Interaction, button: discord.ui.Button
+    ) -> None:
+        await self._vote(interaction, helpful=True)
+
+    @discord.ui.button(label="Not helpful", style=discord.ButtonStyle.secondary)
+    async def unhelpful_button(
+        self, interaction: discord.Interaction, button: discord.ui.Button
+    ) -> None:
+        await self._vote(interaction, helpful=False)
+
+    async def _vote(self, interaction: discord.Interaction, *, helpful: bool) -> None:
+        # The click says where it comes from; an answer is rated only where it was given.
+        if interaction.guild_id != self.guild_id or interaction.message is None:
+            raise Refused("You can rate an answer only in the server where it was given.")
+        async with self.bot.busy():
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            recorded = await self.bot.call(
+                self.bot.service.record_vote,
+                answer_ref=str(interaction.message.id),
+                collection=self.home,
+                user_id=str(interaction.user.id),
+                helpful=helpful,
+                question=self.question,
+                excerpts=self.shown,
+            )
+            await interaction.followup.send(render_vote(recorded), ephemeral=True)
 
     @discord.ui.button(label="Delete", style=discord.ButtonStyle.danger)
     async def delete_button(
@@ -104,14 +159,11 @@ class AnswerView(BotView):
         self.stop()
 
 
-class ArticlesView(BotView):
-    """Previous / Next through ``/articles``."""
+class PagedView(BotView):
+    """Previous / Next through a list that is counted and shown again on each press."""
 
-    def __init__(
-        self, bot: ArchivistBot, *, collections: tuple[str, ...], page: int, pages: int
-    ) -> None:
+    def __init__(self, bot: ArchivistBot, *, page: int, pages: int) -> None:
         super().__init__(bot)
-        self.collections = collections
         self.page = page
         self.pages = pages
         self._update()
@@ -120,21 +172,16 @@ class ArticlesView(BotView):
         self.previous_button.disabled = self.page <= 1
         self.next_button.disabled = self.page >= self.pages
 
+    async def render(self, page: int) -> tuple[discord.Embed, int]:
+        """The embed for ``page`` (clamped to the pages there are now) and the page count."""
+        raise NotImplementedError
+
     async def _show(self, interaction: discord.Interaction, page: int) -> None:
         async with self.bot.busy():
             await interaction.response.defer()
-            service = self.bot.service
-            total = await self.bot.call(service.count_articles, collections=self.collections)
-            self.pages = pages_for(total)
+            embed, self.pages = await self.render(page)
             self.page = max(1, min(page, self.pages))
-            articles = await self.bot.call(
-                service.list_articles,
-                collections=self.collections,
-                limit=ARTICLES_PER_PAGE,
-                offset=(self.page - 1) * ARTICLES_PER_PAGE,
-            )
             self._update()
-            embed = render_article_list(articles, page=self.page, pages=self.pages, total=total)
             await interaction.edit_original_response(embed=embed, view=self)
 
     @discord.ui.button(label="Previous", style=discord.ButtonStyle.secondary)
@@ -148,3 +195,57 @@ class ArticlesView(BotView):
         self, interaction: discord.Interaction, button: discord.ui.Button
     ) -> None:
         await self._show(interaction, self.page + 1)
+
+
+class ArticlesView(PagedView):
+    """Previous / Next through ``/articles``."""
+
+    def __init__(
+        self, bot: ArchivistBot, *, collections: tuple[str, ...], page: int, pages: int
+    ) -> None:
+        self.collections = collections
+        super().__init__(bot, page=page, pages=pages)
+
+    async def render(self, page: int) -> tuple[discord.Embed, int]:
+        service = self.bot.service
+        total = await self.bot.call(service.count_articles, collections=self.collections)
+        pages = pages_for(total)
+        page = max(1, min(page, pages))
+        articles = await self.bot.call(
+            service.list_articles,
+            collections=self.collections,
+            limit=ARTICLES_PER_PAGE,
+            offset=(page - 1) * ARTICLES_PER_PAGE,
+        )
+        return render_article_list(articles, page=page, pages=pages, total=total), pages
+
+
+class GapsView(PagedView):
+    """Previous / Next through ``/gaps``."""
+
+    def __init__(self, bot: ArchivistBot, *, home: str, days: int, page: int, pages: int) -> None:
+        self.home = home
+        self.days = days
+        super().__init__(bot, page=page, pages=pages)
+
+    async def render(self, page: int) -> tuple[discord.Embed, int]:
+        return await gaps_page(self.bot, self.home, self.days, page)
+
+
+async def gaps_page(
+    bot: ArchivistBot, home: str, days: int, page: int
+) -> tuple[discord.Embed, int]:
+    """One page of ``/gaps`` for a server, and how many pages there are."""
+    page = max(1, page)
+    report = await bot.call(
+        bot.service.gaps,
+        collections=(home,),
+        days=days,
+        limit=GAPS_PER_PAGE,
+        offset=(page - 1) * GAPS_PER_PAGE,
+    )
+    pages = pages_for(report.total, GAPS_PER_PAGE)
+    if page > pages:  # the list shrank since: show its last page
+        return await gaps_page(bot, home, days, pages)
+    embed = render_gaps(report, page=page, pages=pages, logging_on=bot.service.logs_questions)
+    return embed, pages

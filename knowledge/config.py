@@ -39,3 +39,6 @@ class KnowledgeConfig:
     #: Whether to answer "nothing relevant" when the evidence is weak; turned off
     #: only by the benchmarks, to measure ranking apart from abstention.
     abstain: bool = True
+    #: Keep the questions that found nothing and the votes on answers (with their
+    #: question), for ``gaps`` and ``feedback``; off, nothing of either is stored.
+    log_questions: bool = True

@@ -132,3 +132,42 @@ class PassageVector(Base):
     sentences: Mapped[bytes] = mapped_column(LargeBinary)
     scales: Mapped[bytes] = mapped_column(LargeBinary)
     bounds: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class AskedQuestion(Base):
+    """A question asked in a server that found nothing relevant: what is missing.
+
+    Only the question, who asked (an opaque id the face chooses) and when; the
+    rest of the message is never kept.
+    """
+
+    __tablename__ = "asked_questions"
+    __table_args__ = (Index("ix_asked_questions_collection_at", "collection", "asked_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The asker's home collection (a server's own, or the shared one for direct messages).
+    collection: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(100), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_at: Mapped[datetime]
+
+
+class Vote(Base):
+    """A member's Helpful / Not helpful on one answer: one row per answer and person."""
+
+    __tablename__ = "votes"
+    __table_args__ = (
+        UniqueConstraint("answer_ref", "user_id", name="uq_votes_answer_user"),
+        Index("ix_votes_collection_at", "collection", "voted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    collection: Mapped[str] = mapped_column(String(100))
+    #: What the face calls the answer (a Discord message id): votes on it replace each other.
+    answer_ref: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[str] = mapped_column(String(100), index=True)
+    helpful: Mapped[bool]
+    question: Mapped[str] = mapped_column(Text)
+    #: JSON list of [article id, passage id] of the excerpts shown, best first.
+    excerpts: Mapped[str] = mapped_column(Text, default="[]")
+    voted_at: Mapped[datetime]

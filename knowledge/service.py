@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import embedding, fulltext, ranking, search, sources, store, text
+from knowledge import embedding, feedback, fulltext, ranking, search, sources, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
@@ -41,12 +41,17 @@ from knowledge.types import (
     EXAMPLES_COLLECTION,
     GLOBAL_COLLECTION,
     Answer,
+    ArticleChoice,
     ArticleDetail,
     ArticleSummary,
     Document,
+    Forgotten,
+    GapReport,
+    HelpfulPair,
     Ingested,
     IngestOutcome,
     Stats,
+    VoteRecorded,
 )
 from knowledge.urls import canonical_url
 
@@ -591,6 +596,115 @@ class Archivist:
             semantic_reason=self.semantic.reason,
         )
 
+    @_store_errors
+    def suggest_articles(
+        self, typed: str, *, collections: Iterable[str] | None = None
+    ) -> list[ArticleChoice]:
+        """Up to 25 articles whose title is like ``typed`` (the newest when it is empty)."""
+        with self._session() as session:
+            return feedback.suggest_articles(session, self._collections(collections), typed or "")
+
+    # --- feedback ------------------------------------------------------------------
+
+    @property
+    def logs_questions(self) -> bool:
+        """Whether unanswered questions and votes are kept (``log_questions``)."""
+        return self.config.log_questions
+
+    @_store_errors
+    def record_unanswered(self, question: str, *, collection: str, user_id: str) -> bool:
+        """Remember a question that found nothing relevant, for :meth:`gaps`.
+
+        Returns False when question logging is off (nothing is stored).
+        """
+        question = _clean(question) or ""
+        if not self.config.log_questions or not question.strip():
+            return False
+        with self._session() as session, session.begin():
+            feedback.record_question(
+                session,
+                collection=_collection_name(collection),
+                user_id=_ref(user_id, "user id"),
+                question=question,
+            )
+        return True
+
+    @_store_errors
+    def record_vote(
+        self,
+        *,
+        answer_ref: str,
+        collection: str,
+        user_id: str,
+        helpful: bool,
+        question: str,
+        excerpts: Iterable[tuple[int, int]] = (),
+    ) -> VoteRecorded:
+        """Store one person's Helpful / Not helpful on one answer, replacing their
+        earlier vote on it.
+
+        ``excerpts`` are the (article id, passage id) pairs the answer showed.
+
+        Raises:
+            InputError: the answer was voted on in another collection (server) before.
+        """
+        if not self.config.log_questions:
+            return VoteRecorded(helpful=helpful, stored=False)
+        collection = _collection_name(collection)
+        answer_ref = _ref(answer_ref, "answer")
+        with self._session() as session, session.begin():
+            earlier = store.answer_collection(session, answer_ref)
+            if earlier is not None and earlier != collection:
+                raise InputError("That answer was given in another server.")
+            return feedback.record_vote(
+                session,
+                answer_ref=answer_ref,
+                collection=collection,
+                user_id=_ref(user_id, "user id"),
+                helpful=bool(helpful),
+                question=_clean(question) or "",
+                excerpts=list(excerpts),
+            )
+
+    @_store_errors
+    def gaps(
+        self,
+        *,
+        collections: Iterable[str] | None = None,
+        days: int | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> GapReport:
+        """The questions nobody could answer, and those whose answer was voted Not
+        helpful, near-duplicates grouped, most frequent first; ``days`` looks back
+        that far (None: as far as is stored)."""
+        with self._session() as session:
+            return feedback.gap_report(
+                session,
+                self._collections(collections),
+                days=_days(days),
+                limit=limit,
+                offset=offset,
+            )
+
+    @_store_errors
+    def helpful_pairs(
+        self, *, collections: Iterable[str] | None = None, days: int | None = None
+    ) -> list[HelpfulPair]:
+        """(question, passage) pairs of answers voted Helpful, for benchmarks."""
+        with self._session() as session:
+            return feedback.helpful_pairs(session, self._collections(collections), days=_days(days))
+
+    @_store_errors
+    def forget_user(self, user_id: str) -> Forgotten:
+        """Delete every stored question and vote of one person, in every collection."""
+        with self._session() as session, session.begin():
+            forgotten = feedback.forget(session, _ref(user_id, "user id"))
+        log.info(
+            "forgot %d questions and %d votes of one user", forgotten.questions, forgotten.votes
+        )
+        return forgotten
+
     def _find(
         self, session: Session, article_id: int, collections: Iterable[str] | None
     ) -> Article:
@@ -658,6 +772,21 @@ def _collection_name(name: str) -> str:
     ):
         raise InputError(f"A collection name is 1 to {MAX_COLLECTION_CHARS} printable characters.")
     return name
+
+
+def _ref(value: str, what: str) -> str:
+    """An id a face gives (a user, an answer): 1 to 100 printable characters."""
+    if not isinstance(value, str) or not value or len(value) > 100 or not value.isprintable():
+        raise InputError(f"A {what} is 1 to 100 printable characters.")
+    return value
+
+
+def _days(days: int | None) -> int | None:
+    if days is None:
+        return None
+    if not 1 <= days <= 36_500:
+        raise InputError("Look back from 1 to 36500 days.")
+    return days
 
 
 def _title(document: Document) -> str:

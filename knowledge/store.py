@@ -34,7 +34,17 @@ from sqlalchemy.orm import Session
 
 from knowledge import fulltext
 from knowledge.errors import StoreError
-from knowledge.models import Article, Base, Meta, Passage, PassageVector, SchemaVersion, Term
+from knowledge.models import (
+    Article,
+    AskedQuestion,
+    Base,
+    Meta,
+    Passage,
+    PassageVector,
+    SchemaVersion,
+    Term,
+    Vote,
+)
 from knowledge.types import EXAMPLES_COLLECTION, GLOBAL_COLLECTION
 
 log = logging.getLogger(__name__)
@@ -122,6 +132,12 @@ def _move_examples_out_of_global(connection: Connection) -> None:
     )
 
 
+def _add_feedback(connection: Connection) -> None:
+    """Unanswered questions and votes on answers (what members found missing or helpful)."""
+    tables = [AskedQuestion.__table__, Vote.__table__]
+    Base.metadata.create_all(connection, tables=tables, checkfirst=True)
+
+
 #: Ordered schema changes. Append, never edit: an existing database replays
 #: only the ones it has not seen, inside one transaction.
 MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
@@ -130,6 +146,7 @@ MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
     (3, _add_generation),
     (4, _add_vectors),
     (5, _move_examples_out_of_global),
+    (6, _add_feedback),
 ]
 
 
@@ -577,3 +594,85 @@ def rebuild_terms(session: Session, batch: int = 5000) -> int:
         session.execute(Term.__table__.insert(), rows[at : at + batch])
     bump_generation(session)
     return len(rows)
+
+
+# --- questions and votes ----------------------------------------------------------------
+
+
+def add_question(
+    session: Session, collection: str, user_id: str, question: str, at: datetime
+) -> None:
+    session.add(
+        AskedQuestion(collection=collection, user_id=user_id, question=question, asked_at=at)
+    )
+
+
+def put_vote(session: Session, values: dict) -> bool:
+    """Store a vote (keys of ``Vote``), replacing the same person's vote on the same
+    answer; returns True when it replaced one."""
+    replaced = session.execute(
+        delete(Vote).where(
+            Vote.answer_ref == values["answer_ref"], Vote.user_id == values["user_id"]
+        )
+    ).rowcount
+    session.add(Vote(**values))
+    session.flush()
+    return bool(replaced)
+
+
+def answer_collection(session: Session, answer_ref: str) -> str | None:
+    """The collection earlier votes on an answer were cast in, if any."""
+    return session.scalars(
+        select(Vote.collection).where(Vote.answer_ref == answer_ref).limit(1)
+    ).first()
+
+
+def recent_questions(
+    session: Session, collections: Sequence[str], since: datetime | None, limit: int
+) -> list[tuple[str, datetime]]:
+    """(question, when) of unanswered questions, newest first."""
+    statement = select(AskedQuestion.question, AskedQuestion.asked_at).where(
+        AskedQuestion.collection.in_(collections)
+    )
+    if since is not None:
+        statement = statement.where(AskedQuestion.asked_at >= since)
+    statement = statement.order_by(AskedQuestion.asked_at.desc(), AskedQuestion.id.desc())
+    return [(q, at) for q, at in session.execute(statement.limit(limit))]
+
+
+def recent_votes(
+    session: Session,
+    collections: Sequence[str],
+    since: datetime | None,
+    limit: int,
+    *,
+    helpful: bool,
+) -> list[Vote]:
+    """Votes of one kind, newest first."""
+    statement = select(Vote).where(Vote.collection.in_(collections), Vote.helpful == helpful)
+    if since is not None:
+        statement = statement.where(Vote.voted_at >= since)
+    statement = statement.order_by(Vote.voted_at.desc(), Vote.id.desc())
+    return list(session.scalars(statement.limit(limit)))
+
+
+def forget_user(session: Session, user_id: str) -> tuple[int, int]:
+    """Delete every question and vote of one person; returns (questions, votes) deleted."""
+    questions = session.execute(
+        delete(AskedQuestion).where(AskedQuestion.user_id == user_id)
+    ).rowcount
+    votes = session.execute(delete(Vote).where(Vote.user_id == user_id)).rowcount
+    return questions, votes
+
+
+def article_titles(
+    session: Session, collections: Sequence[str], limit: int
+) -> list[tuple[int, str, str | None]]:
+    """(id, title, date) of the newest articles, without their text."""
+    rows = session.execute(
+        select(Article.id, Article.title, Article.published)
+        .where(Article.collection.in_(collections))
+        .order_by(Article.added_at.desc(), Article.id.desc())
+        .limit(limit)
+    )
+    return [(i, t, d) for i, t, d in rows]

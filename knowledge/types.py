@@ -168,3 +168,68 @@ class Stats:
     #: Whether semantic search is on in this process, and why not when it is off.
     semantic: bool = False
     semantic_reason: str = ""
+
+
+@dataclass(frozen=True)
+class VoteRecorded:
+    """Outcome of a Helpful / Not helpful vote."""
+
+    helpful: bool
+    #: The same person's earlier vote on this answer was replaced.
+    replaced: bool = False
+    #: False when question logging is off: nothing was kept.
+    stored: bool = True
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Questions nobody could answer (or whose answer was not helpful), near-duplicates
+    grouped under their most frequent phrasing."""
+
+    question: str
+    count: int
+    unanswered: int
+    not_helpful: int
+    last_asked: str  # ISO 8601 UTC
+    #: Other phrasings grouped with it, most frequent first (a few at most).
+    variants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GapReport:
+    """One page of gaps, most frequent first."""
+
+    gaps: tuple[Gap, ...]
+    total: int  # groups in all
+    offset: int = 0
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class HelpfulPair:
+    """A question and one passage shown in an answer voted Helpful: a benchmark case."""
+
+    question: str
+    article_id: int
+    passage_id: int
+    rank: int  # 1 for the first excerpt shown
+    votes: int
+    collection: str
+    last_voted: str  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class Forgotten:
+    """What ``forget_user`` deleted."""
+
+    questions: int
+    votes: int
+
+
+@dataclass(frozen=True)
+class ArticleChoice:
+    """An article as offered while typing its title: id, title and date only."""
+
+    id: int
+    title: str
+    date: str | None

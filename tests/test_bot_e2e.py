@@ -217,7 +217,7 @@ async def test_prefix_ask_quotes_the_article_with_its_link(world: World, bot: Ar
     assert "*Harbour council approves new ferry line*" in content
     assert "(<https://news.example/ferry>)" in content
     assert world.fake.calls_to("POST", rf"/channels/{world.general.id}/typing")
-    assert component_labels(reply) == ["More", "Delete"]
+    assert component_labels(reply) == ["More", "Helpful", "Not helpful", "Delete"]
 
 
 async def test_a_mention_with_a_question_is_answered(world: World, bot: ArchivistBot):

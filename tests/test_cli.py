@@ -564,7 +564,7 @@ def test_examples_loaded_into_the_shared_collection_by_an_older_version_move_out
         assert outcome.result.article.collection == "global"
     engine = create_engine(sqlite_url)
     with engine.begin() as connection:  # the store as version 4 left it
-        connection.execute(text("DELETE FROM schema_version WHERE version = 5"))
+        connection.execute(text("DELETE FROM schema_version WHERE version >= 5"))
         connection.execute(text("UPDATE articles SET collection = 'global'"))
         connection.execute(text("UPDATE passages SET collection = 'global'"))
     engine.dispose()
@@ -855,3 +855,77 @@ def test_metadata_options_refuse_a_file_of_several_articles(cli, tmp_path, servi
         f"refused  {archive} holds 2 articles; a title, date or author applies to a single one"
     ]
     assert service.count_articles() == 0
+
+
+# --- gaps and feedback -----------------------------------------------------------------------
+
+
+def test_gaps_lists_what_a_server_could_not_answer(cli, service):
+    server = "guild:42"
+    for question in (
+        "chess tournament winner",
+        "Chess tournament winner?",
+        "chess tournament winner",
+        "tide tables",
+    ):
+        service.record_unanswered(question, collection=server, user_id="7")
+    service.record_vote(
+        answer_ref="1",
+        collection=server,
+        user_id="8",
+        helpful=False,
+        question="tide tables",
+        excerpts=[(1, 2)],
+    )
+    service.record_unanswered("a shared question", collection="global", user_id="7")
+
+    result = cli("gaps", "--collection", server, "--days", "30")
+    assert result.code == 0, result
+    assert re.fullmatch(
+        r" {3}3×  chess tournament winner  \(3 unanswered; last \S+\)\n"
+        r" {8}also: Chess tournament winner\?\n"
+        r" {3}2×  tide tables  \(1 unanswered, 1 not helpful; last \S+\)\n",
+        result.out,
+    ), result.out
+
+    data = json.loads(cli("gaps", "--collection", server, "--json", "--limit", "1").out)
+    assert data["schema"] == 1 and data["total"] == 2 and data["collection"] == server
+    assert [(g["question"], g["count"], g["variants"]) for g in data["gaps"]] == [
+        ("chess tournament winner", 3, ["Chess tournament winner?"])
+    ]
+    assert cli("gaps").out.startswith("   1×  a shared question")
+    assert cli("gaps", "--collection", "guild:9").out == "Nothing went unanswered in “guild:9”.\n"
+    assert cli("gaps", "--days", "0").code == 2
+
+
+def test_feedback_prints_helpful_question_passage_pairs(cli, service):
+    for user in ("7", "8"):
+        service.record_vote(
+            answer_ref="100",
+            collection="global",
+            user_id=user,
+            helpful=True,
+            question="who met Kim",
+            excerpts=[(3, 30), (4, 40)],
+        )
+    service.record_vote(
+        answer_ref="101",
+        collection="global",
+        user_id="7",
+        helpful=False,
+        question="who won",
+        excerpts=[(5, 50)],
+    )
+    result = cli("feedback", "--json")
+    assert result.code == 0, result
+    lines = [json.loads(line) for line in result.lines]
+    assert [
+        (x["question"], x["article_id"], x["passage_id"], x["rank"], x["votes"]) for x in lines
+    ] == [
+        ("who met Kim", 3, 30, 1, 2),
+        ("who met Kim", 4, 40, 2, 2),
+    ]
+    assert cli("feedback").lines[0] == "who met Kim  →  #3 passage 30 (excerpt 1, 2 votes)"
+    assert cli("feedback", "--collection", "guild:1").out == (
+        "No answers in “guild:1” were voted helpful yet.\n"
+    )

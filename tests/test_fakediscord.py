@@ -6,6 +6,7 @@ end-to-end tests rely on, so a failure here points at the fake, not at the bot.
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import discord
@@ -431,3 +432,45 @@ async def test_close_is_clean(fake_discord: FakeDiscord):
         lambda: not fake_discord.gateway.connections, what="the websocket to close"
     )
     assert not fake_discord.gateway.connected
+
+
+async def test_autocomplete_limits_and_the_three_second_deadline(fake_discord: FakeDiscord):
+    bot = make_bot()
+    replies: dict[str, list[app_commands.Choice[str]]] = {
+        "many": [app_commands.Choice(name=f"t{n}", value=f"t{n}") for n in range(26)],
+        "long": [app_commands.Choice(name="x" * 101, value="x")],
+        "ok": [app_commands.Choice(name="ferry", value="ferry")],
+    }
+
+    @bot.tree.command(description="Look something up")
+    async def look(interaction: discord.Interaction, topic: str) -> None:
+        await interaction.response.send_message(topic)
+
+    @look.autocomplete("topic")
+    async def topics(interaction: discord.Interaction, current: str):
+        if current == "slow":
+            await asyncio.sleep(0.3)
+            return replies["ok"]
+        return replies[current]
+
+    fake_discord.interaction_deadline = 0.2
+    bob = fake_discord.guild.member("bob")
+    async with running_client(bot, fake_discord):
+        await bot.tree.sync()
+        sent = {}
+        for typed in ("many", "long", "ok", "slow"):
+            sent[typed] = await fake_discord.send_autocomplete(
+                bob, "look", {"topic": typed}, focused="topic"
+            )
+        await fake_discord.wait_until(lambda: sent["ok"].choices is not None)
+        await fake_discord.wait_until(lambda: sent["slow"].late)
+
+        def rejected():
+            return [c for c in fake_discord.calls if c.status == 400 and "callback" in c.path]
+
+        await fake_discord.wait_until(lambda: len(rejected()) == 2)
+    reasons = " ".join(str(c.response) for c in rejected())
+    assert "25 or fewer" in reasons and "between 1 and 100" in reasons
+    assert sent["many"].choices is None and sent["long"].choices is None
+    assert sent["ok"].choices == [{"name": "ferry", "value": "ferry"}]
+    assert sent["slow"].choices is None and sent["slow"].late

@@ -505,7 +505,7 @@ def test_a_version_3_store_upgrades_and_archivist_embed_backfills_it(store_url, 
     code, out, err = cli("--database", store_url, "embed")
     assert code == 0, err
     assert re.fullmatch(rf"Embedded {passages} passages in \d+\.\d s \(\d+\.\d/s\)\.\n", out)
-    assert sql(store_url, "SELECT MAX(version) FROM schema_version") == [(5,)]
+    assert sql(store_url, "SELECT MAX(version) FROM schema_version") == [(6,)]
 
     code, out, err = cli("--database", store_url, "stats")
     assert code == 0, err

@@ -244,7 +244,7 @@ def test_an_existing_store_is_reopened_without_loss(sqlite_url):
     engine = create_engine(sqlite_url)
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version FROM schema_version")).scalars().all()
-        assert versions == [1, 2, 3, 4, 5]
+        assert versions == [1, 2, 3, 4, 5, 6]
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     engine.dispose()
 

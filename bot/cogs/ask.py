@@ -1,8 +1,9 @@
-"""Asking: ``/ask``, ``!ask``, a mention of the bot, and deleting an answer."""
+"""Asking: ``/ask``, ``!ask``, a mention, *Apps → Ask Archivist*, and deleting an answer."""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -11,7 +12,7 @@ from discord.ext import commands
 
 from bot import checks
 from bot.errors import Refused
-from bot.render import render_answer
+from bot.render import render_answer, shown_excerpts
 from bot.views import NOT_YOURS, AnswerView, may_delete
 
 if TYPE_CHECKING:
@@ -20,6 +21,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MENTION_HINT = "Ask me something after the mention, for example: who met Kim, and where?"
+#: The longest question taken from a message (as ``/ask`` allows).
+MAX_QUESTION = 1000
+_MENTIONS = re.compile(r"<(?:@[!&]?|#)\d+>")
+
+
+def question_from(message: discord.Message) -> str:
+    """A message's text as a question: mentions left out, on one line, bounded."""
+    return " ".join(_MENTIONS.sub(" ", message.content or "").split())[:MAX_QUESTION]
 
 
 class Ask(commands.Cog):
@@ -28,20 +37,31 @@ class Ask(commands.Cog):
     def __init__(self, bot: ArchivistBot) -> None:
         self.bot = bot
         self.cooldown = checks.Cooldown(bot.settings.bot.ask_cooldown)
-        self.delete_menu = app_commands.ContextMenu(
-            name="Delete answer", callback=self.delete_answer
+        self.menus = (
+            app_commands.ContextMenu(name="Delete answer", callback=self.delete_answer),
+            app_commands.ContextMenu(name="Ask Archivist", callback=self.ask_about),
         )
 
     async def cog_load(self) -> None:
-        self.bot.tree.add_command(self.delete_menu)
+        for menu in self.menus:
+            self.bot.tree.add_command(menu)
 
     async def cog_unload(self) -> None:
-        self.bot.tree.remove_command(self.delete_menu.name, type=self.delete_menu.type)
+        for menu in self.menus:
+            self.bot.tree.remove_command(menu.name, type=menu.type)
 
     def _page_size(self) -> int:
         return self.bot.service.config.top_k
 
-    async def _answer(self, question: str, collections: tuple[str, ...], offset: int = 0):
+    async def _answer(
+        self,
+        question: str,
+        collections: tuple[str, ...],
+        offset: int = 0,
+        *,
+        guild_id: int | None,
+        user_id: int,
+    ):
         answer = await self.bot.call(
             self.bot.service.ask, question, collections=collections, offset=offset
         )
@@ -49,9 +69,27 @@ class Ask(commands.Cog):
         log.info(
             "answered with %d of %d excerpts (offset %d)", rendered.shown, answer.total, offset
         )
+        if not answer.found and not offset:
+            # What the archive lacks, for /gaps; only the question is kept.
+            await self.bot.call(
+                self.bot.service.record_unanswered,
+                answer.question,
+                collection=checks.feedback_collection(guild_id),
+                user_id=str(user_id),
+            )
         return answer, rendered
 
-    def _view(self, question, collections, answer, rendered, asker_id: int) -> AnswerView:
+    def _view(
+        self,
+        question,
+        collections,
+        answer,
+        rendered,
+        asker_id: int,
+        guild_id: int | None,
+        *,
+        ephemeral: bool = False,
+    ) -> AnswerView:
         return AnswerView(
             self.bot,
             question=question,
@@ -59,6 +97,10 @@ class Ask(commands.Cog):
             next_offset=answer.offset + rendered.shown,
             more=rendered.more,
             asker_id=asker_id,
+            guild_id=guild_id,
+            home=checks.feedback_collection(guild_id),
+            shown=shown_excerpts(answer, rendered.shown),
+            ephemeral=ephemeral,
         )
 
     # --- slash ----------------------------------------------------------------------
@@ -80,9 +122,15 @@ class Ask(commands.Cog):
             self.cooldown.hit(interaction.user.id)
             await interaction.response.defer(thinking=True)
             answer, rendered = await self._answer(
-                question, collections, (page - 1) * self._page_size()
+                question,
+                collections,
+                (page - 1) * self._page_size(),
+                guild_id=interaction.guild_id,
+                user_id=interaction.user.id,
             )
-            view = self._view(question, collections, answer, rendered, interaction.user.id)
+            view = self._view(
+                question, collections, answer, rendered, interaction.user.id, interaction.guild_id
+            )
             view.message = await interaction.followup.send(
                 rendered.content, view=view, suppress_embeds=True, wait=True
             )
@@ -107,15 +155,43 @@ class Ask(commands.Cog):
     async def _answer_message(self, message: discord.Message, question: str) -> None:
         """Typing indicator while searching, then a reply to the asking message."""
         async with self.bot.busy():
-            collections = checks.search_scope(
-                message.guild.id if message.guild else None, self.bot.settings.bot
-            )
+            guild_id = message.guild.id if message.guild else None
+            collections = checks.search_scope(guild_id, self.bot.settings.bot)
             self.cooldown.hit(message.author.id)
             async with message.channel.typing():
-                answer, rendered = await self._answer(question, collections)
-            view = self._view(question, collections, answer, rendered, message.author.id)
+                answer, rendered = await self._answer(
+                    question, collections, guild_id=guild_id, user_id=message.author.id
+                )
+            view = self._view(question, collections, answer, rendered, message.author.id, guild_id)
             view.message = await message.reply(
                 rendered.content, view=view, mention_author=False, suppress_embeds=True
+            )
+
+    # --- ask about a message ----------------------------------------------------------
+
+    async def ask_about(self, interaction: discord.Interaction, message: discord.Message):
+        """Ask me about this message's text; only you see the answer."""
+        async with self.bot.busy():
+            question = question_from(message)
+            if not question:
+                raise Refused("That message has no text to ask about.")
+            collections = checks.search_scope(interaction.guild_id, self.bot.settings.bot)
+            self.cooldown.hit(interaction.user.id)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            answer, rendered = await self._answer(
+                question, collections, guild_id=interaction.guild_id, user_id=interaction.user.id
+            )
+            view = self._view(
+                question,
+                collections,
+                answer,
+                rendered,
+                interaction.user.id,
+                interaction.guild_id,
+                ephemeral=True,
+            )
+            view.message = await interaction.followup.send(
+                rendered.content, view=view, suppress_embeds=True, ephemeral=True, wait=True
             )
 
     # --- delete ---------------------------------------------------------------------

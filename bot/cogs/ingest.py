@@ -1,8 +1,11 @@
-"""Storing articles: ``/ingest`` (url, text or file) and ``!ingest`` (url or attachments)."""
+"""Storing articles: ``/ingest`` (url, text or file), ``!ingest`` (url or attachments),
+*Apps → Store in Archivist* on any message, and links or files posted in an ingest channel."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import re
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,6 +15,7 @@ from discord.ext import commands
 from bot import checks
 from bot.errors import Refused
 from bot.render import render_ingested, render_outcomes
+from knowledge.errors import KnowledgeError
 from knowledge.types import IngestOutcome
 
 if TYPE_CHECKING:
@@ -21,6 +25,14 @@ log = logging.getLogger(__name__)
 
 #: Attachments read from one ``!ingest`` message (Discord allows 10).
 MAX_ATTACHMENTS = 10
+#: Links stored from one message (ingest channel, *Store in Archivist*).
+MAX_LINKS = 5
+STORED, DUPLICATE = (
+    "\N{WHITE HEAVY CHECK MARK}",
+    "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}",
+)
+NOTHING_TO_STORE = "That message has no link or .txt, .md, .html or .jsonl file to store."
+_LINK = re.compile(r"https?://[^\s<>]+")
 USAGE = (
     "Give a link (`!ingest https://…`) or attach .txt, .md, .html or .jsonl files "
     "to the `!ingest` message. For pasted text use `/ingest text:… title:…`."
@@ -31,12 +43,34 @@ def added_by(user: discord.abc.User) -> str:
     return f"{user.name} ({user.id})"
 
 
+def links_in(text: str) -> list[str]:
+    """The web links in a message, in order, each once (at most :data:`MAX_LINKS`)."""
+    found: list[str] = []
+    for match in _LINK.finditer(text or ""):
+        url = match.group(0).rstrip(".,;:!?'\"")
+        if url.endswith(")") and "(" not in url:  # (see https://example.org)
+            url = url[:-1]
+        if url not in found:
+            found.append(url)
+    return found[:MAX_LINKS]
+
+
 class Ingest(commands.Cog):
     """Add articles to this server's collection."""
 
     def __init__(self, bot: ArchivistBot) -> None:
         self.bot = bot
         self.cooldown = checks.Cooldown(bot.settings.bot.ingest_cooldown)
+        self.store_menu = app_commands.ContextMenu(
+            name="Store in Archivist", callback=self.store_message
+        )
+        self.store_menu.guild_only = True
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.store_menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.store_menu.name, type=self.store_menu.type)
 
     @property
     def max_bytes(self) -> int:
@@ -144,6 +178,85 @@ class Ingest(commands.Cog):
                         )
                     reply = render_outcomes(outcomes)
             await ctx.reply(reply, mention_author=False, suppress_embeds=True)
+
+    # --- any message: the context menu and ingest channels ------------------------------
+
+    async def store_message(self, interaction: discord.Interaction, message: discord.Message):
+        """Store this message's links and files in this server's archive (editors only)."""
+        async with self.bot.busy():
+            collection = checks.home_collection(interaction.guild_id)
+            checks.require_editor(
+                interaction.user,
+                interaction.permissions,
+                interaction.guild,
+                self.bot.settings.bot,
+                "ingest",
+            )
+            if not links_in(message.content) and not message.attachments:
+                raise Refused(NOTHING_TO_STORE)
+            self.cooldown.hit(interaction.user.id)
+            await interaction.response.defer(thinking=True)
+            outcomes = await self._ingest_message(message, collection, added_by(interaction.user))
+            await interaction.followup.send(render_outcomes(outcomes), suppress_embeds=True)
+
+    @commands.Cog.listener()
+    async def on_ingest_channel_message(self, message: discord.Message) -> None:
+        """A message in an ingest channel: an editor's links and files are stored."""
+        try:
+            if message.guild is None or not isinstance(message.author, discord.Member):
+                return
+            if not links_in(message.content) and not message.attachments:
+                return  # conversation, not an article
+            permissions = message.channel.permissions_for(message.author)  # type: ignore[union-attr]
+            if not checks.is_editor(message.author, permissions, self.bot.settings.bot):
+                return  # only editors store here; everyone else just talks
+            async with self.bot.busy():
+                self.cooldown.hit(message.author.id)
+                collection = checks.home_collection(message.guild.id)
+                async with message.channel.typing():
+                    outcomes = await self._ingest_message(
+                        message, collection, added_by(message.author)
+                    )
+                await self._acknowledge(message, outcomes)
+        except Exception as exc:  # noqa: BLE001 - listeners have no error handler of their own
+            await self.bot.report(message, exc)
+
+    async def _acknowledge(self, message: discord.Message, outcomes: list[IngestOutcome]) -> None:
+        """✅ when something was stored, 🔁 for a duplicate; a reply naming what was
+        stored (title and id) and why anything was refused."""
+        results = [o.result for o in outcomes if o.result is not None]
+        for emoji, present in (
+            (STORED, any(not r.duplicate for r in results)),
+            (DUPLICATE, any(r.duplicate for r in results)),
+        ):
+            if present:
+                try:
+                    await message.add_reaction(emoji)
+                except discord.HTTPException as exc:
+                    log.warning("could not react to message %d: %s", message.id, exc)
+        worth_saying = [o for o in outcomes if o.result is None or not o.result.duplicate]
+        if worth_saying:
+            with contextlib.suppress(discord.HTTPException):
+                await message.reply(
+                    render_outcomes(worth_saying), mention_author=False, suppress_embeds=True
+                )
+
+    async def _ingest_message(
+        self, message: discord.Message, collection: str, who: str
+    ) -> list[IngestOutcome]:
+        """Every link (fetched) and attachment (downloaded) of a message, stored."""
+        outcomes: list[IngestOutcome] = []
+        for url in links_in(message.content):
+            try:
+                result = await self.bot.call(
+                    self.bot.service.ingest_url, url, collection=collection, added_by=who
+                )
+                outcomes.append(IngestOutcome(url, result=result))
+            except KnowledgeError as exc:
+                outcomes.append(IngestOutcome(url, error=str(exc)))
+        for attachment in message.attachments[:MAX_ATTACHMENTS]:
+            outcomes += await self._ingest_file(attachment, collection, who, message.jump_url)
+        return outcomes
 
     # --- shared ---------------------------------------------------------------------
 

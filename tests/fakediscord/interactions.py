@@ -9,6 +9,7 @@ that was never synced, that the user's permissions hide, or with missing/unknown
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -64,6 +65,8 @@ class FakeInteraction:
             fills in the deferred message instead, as on Discord).
         modal: The modal the bot opened (type 9 data), for ``submit_modal``.
         choices: Autocomplete choices the bot returned (type 8).
+        late: The bot answered after Discord's deadline (3 s): Discord said 10062
+            "Unknown interaction" and the user saw "This interaction failed".
     """
 
     id: int
@@ -81,6 +84,12 @@ class FakeInteraction:
     followup_ids: list[int] = field(default_factory=list)
     modal: dict[str, Any] | None = None
     choices: list[dict[str, Any]] | None = None
+    late: bool = False
+    created: float = field(default_factory=time.monotonic)
+
+    def expired(self, deadline: float | None) -> bool:
+        """Whether the first response comes too late (Discord waits ``deadline`` seconds)."""
+        return deadline is not None and time.monotonic() - self.created > deadline
 
     @property
     def responded(self) -> bool:

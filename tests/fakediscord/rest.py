@@ -28,6 +28,7 @@ from .messages import (
     validate_message,
 )
 from .model import (
+    ADD_REACTIONS,
     ATTACH_FILES,
     DM,
     MANAGE_MESSAGES,
@@ -510,7 +511,7 @@ class RestApi:
         return 204, None
 
     async def add_reaction(self, req: Req) -> tuple[int, Any]:
-        channel = self._channel(req, READ_MESSAGE_HISTORY)
+        channel = self._channel(req, READ_MESSAGE_HISTORY, ADD_REACTIONS)
         message = self._message(channel, req.id("message_id"))
         self.fake.reactions.setdefault(int(message["id"]), []).append(req.params["emoji"])
         return 204, None
@@ -589,6 +590,9 @@ class RestApi:
             raise not_found("interaction", 10062)
         if interaction.responded:
             raise DiscordHTTPError(400, 40060, "Interaction has already been acknowledged.")
+        if interaction.expired(self.fake.interaction_deadline):
+            interaction.late = True
+            raise not_found("interaction", 10062)
         body = req.json or {}
         kind = body.get("type")
         data = body.get("data") or {}
@@ -650,6 +654,7 @@ class RestApi:
                 raise not_found("Message", 10008)
             message = await self._edit(target, data, req.files)
         elif kind == 8:
+            _validate_choices(data.get("choices") or [])
             interaction.choices = list(data.get("choices") or [])
         elif kind == 9:
             interaction.modal = data
@@ -758,6 +763,37 @@ async def _read_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
         return payload, files
     text = await request.text()
     return (json.loads(text) if text else None), []
+
+
+def _validate_choices(choices: list[dict[str, Any]]) -> None:
+    """Autocomplete results: at most 25, each name 1-100 characters, string values <= 100."""
+    problems: dict[str, Any] = {}
+    if len(choices) > 25:
+        problems["_errors"] = [
+            {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 25 or fewer in length."}
+        ]
+    for i, choice in enumerate(choices):
+        name, value = choice.get("name"), choice.get("value")
+        errors: dict[str, Any] = {}
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            errors["name"] = {
+                "_errors": [
+                    {
+                        "code": "BASE_TYPE_BAD_LENGTH",
+                        "message": "Must be between 1 and 100 in length.",
+                    }
+                ]
+            }
+        if isinstance(value, str) and len(value) > 100:
+            errors["value"] = {
+                "_errors": [
+                    {"code": "BASE_TYPE_MAX_LENGTH", "message": "Must be 100 or fewer in length."}
+                ]
+            }
+        if errors:
+            problems[str(i)] = errors
+    if problems:
+        raise DiscordHTTPError(400, 50035, "Invalid Form Body", {"data": {"choices": problems}})
 
 
 def _validate_commands(bodies: list[dict[str, Any]]) -> None:

@@ -90,6 +90,8 @@ class FakeDiscord(Recorder):
         self.commands: dict[int | None, list[dict[str, Any]]] = {}  # None: global
         self.interactions: dict[int, ix.FakeInteraction] = {}
         self.reactions: dict[int, list[str]] = {}  # message id -> emoji the bot added
+        #: Seconds Discord waits for an interaction's first response (None: forever).
+        self.interaction_deadline: float | None = 3.0
         self.messages = MessageStore(self.ids, self._mention_payload)
         self.cdn = Cdn(self.ids)
         self.gateway = Gateway(self)
@@ -441,13 +443,18 @@ class FakeDiscord(Recorder):
         *,
         values: list[str] | None = None,
         strict: bool = True,
+        channel: ChannelLike | None = None,
     ) -> ix.FakeInteraction:
-        """A user presses a button (or, with ``values``, picks from a select) on a message."""
+        """A user presses a button (or, with ``values``, picks from a select) on a message.
+
+        ``channel`` forges where the click claims to come from (default: the message's
+        channel, as on Discord), to test that a bot does not trust it.
+        """
         stored = self.messages.get(int(message if isinstance(message, int) else message["id"]))
         if stored is None:
             raise LookupError(f"no live message {message!r}")
         data = ix.component_data(stored, custom_id, values, strict=strict)
-        where = self.channel(int(stored["channel_id"]))
+        where = self.channel(channel if channel is not None else int(stored["channel_id"]))
         return await self._start_interaction(
             ix.MESSAGE_COMPONENT, user, where, data, message=stored
         )

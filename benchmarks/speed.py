@@ -190,7 +190,7 @@ class TimedEmbedder:
 
 @dataclass
 class Throughput:
-    """The real model embedding stored passages, sentence by sentence, one thread."""
+    """The real model embedding the sentences of stored passages, one thread."""
 
     load_s: float
     passages: int

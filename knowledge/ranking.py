@@ -23,7 +23,9 @@ the lexical path alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from knowledge import answer, search, store
@@ -39,6 +41,8 @@ if TYPE_CHECKING:
     from knowledge.semantic import Similarities, VectorIndex
     from knowledge.types import Excerpt
 
+#: Questions embedded at once, each beside its own lexical search.
+QUESTION_THREADS = 4
 #: Nearest passages by summary vector taken as candidates, and the rank whose
 #: cosine is the bottom of the semantic scale.
 NEAREST = 50
@@ -138,12 +142,14 @@ def answer_question(
         )
     index = query.word_index()
 
-    # 2. Candidates.
+    # 2. Candidates. The question's vector is made while the words are looked
+    # up: the engine leaves the interpreter lock, so the two overlap.
+    embedding = _embed_question(searcher, question)
     lexical: list[search.Scored] = []
     drafted: dict[int, Excerpt] = {}
     if searcher.retrieval != "semantic":
         lexical, drafted = _lexical(session, searcher, query, index, collections)
-    similarities = _similarities(session, searcher, question, collections)
+    similarities = _similarities(session, searcher, embedding, collections)
 
     if similarities is None:
         same_language = query.language in searcher.expander.languages(session)
@@ -303,16 +309,29 @@ def _lexically_relevant(
 # --- semantic ----------------------------------------------------------------------
 
 
+def _embed_question(searcher: Searcher, question: str) -> Future | None:
+    """The question's vector, being made in the background; None when semantic
+    search is off."""
+    if searcher.embedder is None or searcher.vectors is None or searcher.retrieval == "lexical":
+        return None
+    return _question_pool().submit(searcher.embedder.queries, [question])
+
+
+@lru_cache(maxsize=1)
+def _question_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=QUESTION_THREADS, thread_name_prefix="question-vector")
+
+
 def _similarities(
-    session: Session, searcher: Searcher, question: str, collections: Sequence[str]
+    session: Session, searcher: Searcher, embedding: Future | None, collections: Sequence[str]
 ) -> tuple[np.ndarray, Similarities] | None:
     """The question's vector and its cosines with the store's passages; None
     when semantic search is off or nothing here has vectors yet."""
-    if searcher.embedder is None or searcher.vectors is None or searcher.retrieval == "lexical":
+    if embedding is None:
         return None
     import numpy as np  # only where semantic search runs: it comes with the model
 
-    vector = np.asarray(searcher.embedder.queries([question])[0], dtype=np.float32)
+    vector = np.asarray(embedding.result()[0], dtype=np.float32)
     found = searcher.vectors.similarities(session, vector, collections)
     if not len(found):
         return None

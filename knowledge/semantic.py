@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -246,18 +246,21 @@ class VectorIndex:
     def _reload(session: Session, generation: int, old: _Snapshot | None) -> _Snapshot:
         """Bring the matrix up to date: keep the rows still stored, add the new ones."""
         if old is None or not len(old.ids):
-            rows = store.vector_index_rows(session)
-            return _snapshot(generation, rows, (), None)
+            expected = store.count_vectors(session)
+            chunks = store.vector_index_rows(session)
+            return _snapshot(generation, chunks, expected, (), None)
         now = np.asarray(store.vector_ids(session), dtype=np.int64)
         keep = np.isin(old.ids, now)
         added = now[~np.isin(now, old.ids)]
-        rows = []
+        chunks: Iterable[list] = []
         if len(added):
-            floor = int(added.min()) - 1
             wanted = set(added.tolist())
-            rows = [r for r in store.vector_index_rows(session, floor) if r[0] in wanted]
+            chunks = (
+                [r for r in chunk if r[0] in wanted]
+                for chunk in store.vector_index_rows(session, int(added.min()) - 1)
+            )
         kept = (old.ids[keep], old.codes[keep], old.languages[keep], old.matrix[keep])
-        return _snapshot(generation, rows, old.names, kept)
+        return _snapshot(generation, chunks, len(added), old.names, kept)
 
     def similarities(
         self, session: Session, query: np.ndarray, collections: Sequence[str]
@@ -280,8 +283,11 @@ class VectorIndex:
         if self._background is None:
             self._background = background_vectors(self._embedder)
         every = mask.all()
+        # The whole product, then the rows wanted: selecting rows of the
+        # matrix first would copy them, up to the whole matrix a question.
+        raw = snapshot.matrix @ query
         ids = snapshot.ids if every else snapshot.ids[mask]
-        raw = (snapshot.matrix if every else snapshot.matrix[mask]) @ query
+        raw = raw if every else raw[mask]
         languages = snapshot.languages if every else snapshot.languages[mask]
         shifts = _language_shifts(raw, languages)
         return Similarities(ids, raw - shifts, self._background @ query, shifts)
@@ -334,13 +340,17 @@ def _language_shifts(cosines: np.ndarray, languages: np.ndarray) -> np.ndarray:
 
 def _snapshot(
     generation: int,
-    rows: list[tuple[int, str, str | None, bytes, float]],
+    chunks: Iterable[list[tuple[int, str, str | None, bytes, float]]],
+    expected: int,
     names: tuple[str | None, ...],
     kept: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
 ) -> _Snapshot:
     """The in-memory index: rows kept from the last one, plus rows read now.
 
-    Collections and languages are coded as small integers in one table of names.
+    New rows are decoded chunk by chunk into arrays made once for ``expected``
+    rows, so loading 100,000 summaries costs the matrix and one chunk, not
+    copies of the whole. Collections and languages are coded as small
+    integers in one table of names.
     """
     table = list(names)
     code_of = {name: i for i, name in enumerate(table)}
@@ -351,26 +361,42 @@ def _snapshot(
             table.append(name)
         return code_of[name]
 
-    new_codes = np.asarray([code(r[1]) for r in rows], dtype=np.int32)
-    new_languages = np.asarray([code(r[2]) for r in rows], dtype=np.int32)
-    new_ids = np.asarray([r[0] for r in rows], dtype=np.int64)
-    if rows:
-        dim = len(rows[0][3])
-        matrix = np.frombuffer(b"".join(r[3] for r in rows), dtype=np.int8).reshape(-1, dim)
-        scales = np.asarray([r[4] for r in rows], dtype=np.float32)
-        new_matrix = matrix.astype(np.float32) * scales[:, None]
-    else:
-        dim = kept[3].shape[1] if kept is not None and kept[3].ndim == 2 else 0
-        new_matrix = np.empty((0, dim), np.float32)
+    dim = kept[3].shape[1] if kept is not None and len(kept[0]) else 0
+    ids = np.empty(expected, np.int64)
+    codes = np.empty(expected, np.int32)
+    languages = np.empty(expected, np.int32)
+    matrix: np.ndarray | None = np.empty((expected, dim), np.float32) if dim else None
+    filled = 0
+    for chunk in chunks:
+        if not chunk:
+            continue
+        if matrix is None:
+            dim = len(chunk[0][3])
+            matrix = np.empty((expected, dim), np.float32)
+        room = expected - filled
+        chunk = chunk[:room]  # rows stored since the count wait for the next refresh
+        end = filled + len(chunk)
+        ids[filled:end] = [r[0] for r in chunk]
+        codes[filled:end] = [code(r[1]) for r in chunk]
+        languages[filled:end] = [code(r[2]) for r in chunk]
+        rows = np.frombuffer(b"".join(r[3] for r in chunk), dtype=np.int8).reshape(-1, dim)
+        scales = np.asarray([r[4] for r in chunk], dtype=np.float32)
+        np.multiply(rows, scales[:, None], out=matrix[filled:end], casting="unsafe")
+        filled = end
+    if matrix is None:
+        matrix = np.empty((0, dim), np.float32)
+    ids, codes, languages = ids[:filled], codes[:filled], languages[:filled]
+    matrix = matrix[:filled]
     if kept is not None and len(kept[0]):
-        ids = np.concatenate([kept[0], new_ids])
-        codes = np.concatenate([kept[1], new_codes])
-        languages = np.concatenate([kept[2], new_languages])
-        matrix = np.concatenate([kept[3], new_matrix]) if len(new_ids) else kept[3]
-    else:
-        ids, codes, languages, matrix = new_ids, new_codes, new_languages, new_matrix
-    order = np.argsort(ids, kind="stable")
+        if filled:
+            ids = np.concatenate([kept[0], ids])
+            codes = np.concatenate([kept[1], codes])
+            languages = np.concatenate([kept[2], languages])
+            matrix = np.concatenate([kept[3], matrix])
+        else:
+            ids, codes, languages, matrix = kept
     if len(ids) > 1 and np.any(ids[1:] < ids[:-1]):
+        order = np.argsort(ids, kind="stable")
         ids, codes, languages, matrix = ids[order], codes[order], languages[order], matrix[order]
     log.debug("vector index at generation %d: %d passages", generation, len(ids))
     return _Snapshot(generation, ids, codes, languages, np.ascontiguousarray(matrix), tuple(table))

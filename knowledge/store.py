@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -518,11 +518,12 @@ def drop_vectors(session: Session) -> None:
 
 
 def vector_index_rows(
-    session: Session, after: int = 0
-) -> list[tuple[int, str, str | None, bytes, float]]:
+    session: Session, after: int = 0, chunk: int = 4096
+) -> Iterator[list[tuple[int, str, str | None, bytes, float]]]:
     """(passage id, collection, language, int8 summary, scale) of the passages
-    with vectors and an id above ``after``."""
-    rows = session.execute(
+    with vectors and an id above ``after``, in id order, ``chunk`` rows at a time
+    (100,000 rows at once would cost a list of Python tuples first)."""
+    result = session.execute(
         select(
             PassageVector.passage_id,
             PassageVector.collection,
@@ -533,8 +534,10 @@ def vector_index_rows(
         .join(Passage, Passage.id == PassageVector.passage_id)
         .where(PassageVector.passage_id > after)
         .order_by(PassageVector.passage_id)
+        .execution_options(yield_per=chunk)
     )
-    return [tuple(r) for r in rows]
+    for partition in result.partitions():
+        yield [tuple(r) for r in partition]
 
 
 def vector_ids(session: Session) -> list[int]:

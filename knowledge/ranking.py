@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from knowledge.embedding import Embedder
     from knowledge.fulltext import FullText
-    from knowledge.semantic import Similarities, VectorIndex
+    from knowledge.semantic import Similarities, Snapshot, VectorIndex
     from knowledge.types import Excerpt
 
 #: Questions embedded at once, each beside its own lexical search.
@@ -142,14 +142,15 @@ def answer_question(
         )
     index = query.word_index()
 
-    # 2. Candidates. The question's vector is made while the words are looked
-    # up: the engine leaves the interpreter lock, so the two overlap.
-    embedding = _embed_question(searcher, question)
+    # 2. Candidates. The question's vector and its cosines are made while the
+    # words are looked up: the engine and numpy leave the interpreter lock, so
+    # the two overlap.
+    embedding = _embed_question(session, searcher, question, collections)
     lexical: list[search.Scored] = []
     drafted: dict[int, Excerpt] = {}
     if searcher.retrieval != "semantic":
         lexical, drafted = _lexical(session, searcher, query, index, collections)
-    similarities = _similarities(session, searcher, embedding, collections)
+    similarities = _similarities(embedding)
 
     if similarities is None:
         same_language = query.language in searcher.expander.languages(session)
@@ -309,12 +310,26 @@ def _lexically_relevant(
 # --- semantic ----------------------------------------------------------------------
 
 
-def _embed_question(searcher: Searcher, question: str) -> Future | None:
-    """The question's vector, being made in the background; None when semantic
-    search is off."""
+def _embed_question(
+    session: Session, searcher: Searcher, question: str, collections: Sequence[str]
+) -> Future | None:
+    """The question's vector and its cosines with the store's passages, being
+    made in the background; None when semantic search is off."""
     if searcher.embedder is None or searcher.vectors is None or searcher.retrieval == "lexical":
         return None
-    return _question_pool().submit(searcher.embedder.queries, [question])
+    snapshot = searcher.vectors.current(session)  # the session stays in this thread
+    if not len(snapshot.ids):
+        return None  # nothing embedded yet: words alone, and no model to wake
+    return _question_pool().submit(_question_vector, searcher, snapshot, question, collections)
+
+
+def _question_vector(
+    searcher: Searcher, snapshot: Snapshot, question: str, collections: Sequence[str]
+) -> tuple[np.ndarray, Similarities]:
+    import numpy as np  # only where semantic search runs: it comes with the model
+
+    vector = np.asarray(searcher.embedder.queries([question])[0], dtype=np.float32)
+    return vector, searcher.vectors.similarities_in(snapshot, vector, collections)
 
 
 @lru_cache(maxsize=1)
@@ -322,17 +337,12 @@ def _question_pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(max_workers=QUESTION_THREADS, thread_name_prefix="question-vector")
 
 
-def _similarities(
-    session: Session, searcher: Searcher, embedding: Future | None, collections: Sequence[str]
-) -> tuple[np.ndarray, Similarities] | None:
-    """The question's vector and its cosines with the store's passages; None
-    when semantic search is off or nothing here has vectors yet."""
+def _similarities(embedding: Future | None) -> tuple[np.ndarray, Similarities] | None:
+    """The question's vector and its cosines; None when semantic search is off
+    or nothing here has vectors yet."""
     if embedding is None:
         return None
-    import numpy as np  # only where semantic search runs: it comes with the model
-
-    vector = np.asarray(embedding.result()[0], dtype=np.float32)
-    found = searcher.vectors.similarities(session, vector, collections)
+    vector, found = embedding.result()
     if not len(found):
         return None
     return vector, found

@@ -112,7 +112,9 @@ def embed_some(sessions: Callable[[], Session], embedder: Embedder, limit: int) 
 
 
 @dataclass(frozen=True)
-class _Snapshot:
+class Snapshot:
+    """The summary vectors as of one store generation, read-only."""
+
     generation: int
     ids: np.ndarray  # int64, sorted
     codes: np.ndarray  # int32 collection code per row
@@ -221,7 +223,7 @@ class VectorIndex:
         self._embedder = embedder
         self._background: np.ndarray | None = None
         self._lock = threading.Lock()
-        self._snapshot: _Snapshot | None = None
+        self._snapshot: Snapshot | None = None
         self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
 
     def clear(self) -> None:
@@ -229,7 +231,7 @@ class VectorIndex:
             self._snapshot = None
             self._sentences.clear()
 
-    def _current(self, session: Session) -> _Snapshot:
+    def _current(self, session: Session) -> Snapshot:
         generation = store.generation(session)
         snapshot = self._snapshot
         if snapshot is not None and snapshot.generation == generation:
@@ -243,7 +245,7 @@ class VectorIndex:
             return snapshot
 
     @staticmethod
-    def _reload(session: Session, generation: int, old: _Snapshot | None) -> _Snapshot:
+    def _reload(session: Session, generation: int, old: Snapshot | None) -> Snapshot:
         """Bring the matrix up to date: keep the rows still stored, add the new ones."""
         if old is None or not len(old.ids):
             expected = store.count_vectors(session)
@@ -262,8 +264,18 @@ class VectorIndex:
         kept = (old.ids[keep], old.codes[keep], old.languages[keep], old.matrix[keep])
         return _snapshot(generation, chunks, len(added), old.names, kept)
 
+    def current(self, session: Session) -> Snapshot:
+        """The matrix as of the store's generation now (reloaded if it changed);
+        ``similarities_in`` works on it without a session, in any thread."""
+        return self._current(session)
+
     def similarities(
         self, session: Session, query: np.ndarray, collections: Sequence[str]
+    ) -> Similarities:
+        return self.similarities_in(self._current(session), query, collections)
+
+    def similarities_in(
+        self, snapshot: Snapshot, query: np.ndarray, collections: Sequence[str]
     ) -> Similarities:
         """The question's cosines with the passages of ``collections``.
 
@@ -274,7 +286,6 @@ class VectorIndex:
         passages share the language) is taken out, so passages compete on what
         they say.
         """
-        snapshot = self._current(session)
         wanted = set(collections)
         codes = [i for i, name in enumerate(snapshot.names) if name in wanted]
         mask = np.isin(snapshot.codes, codes)
@@ -344,7 +355,7 @@ def _snapshot(
     expected: int,
     names: tuple[str | None, ...],
     kept: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
-) -> _Snapshot:
+) -> Snapshot:
     """The in-memory index: rows kept from the last one, plus rows read now.
 
     New rows are decoded chunk by chunk into arrays made once for ``expected``
@@ -399,7 +410,7 @@ def _snapshot(
         order = np.argsort(ids, kind="stable")
         ids, codes, languages, matrix = ids[order], codes[order], languages[order], matrix[order]
     log.debug("vector index at generation %d: %d passages", generation, len(ids))
-    return _Snapshot(generation, ids, codes, languages, np.ascontiguousarray(matrix), tuple(table))
+    return Snapshot(generation, ids, codes, languages, np.ascontiguousarray(matrix), tuple(table))
 
 
 class EmbeddingWorker:

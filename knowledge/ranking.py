@@ -258,8 +258,10 @@ def _floor(query: search.Query, floor: float, same_language: bool) -> tuple[floa
     language, says the question is about something not stored: then more is
     needed. Across languages names are spelled apart (Warsaw, Varșovia).
     """
-    unknown_name = same_language and any(
-        t.term in query.names and not t.expansions for t in query.terms
+    # So does a question whose every specific word (not "capital", "million")
+    # no stored text holds: only generic words match, nothing stored is about it.
+    unknown_name = same_language and (
+        any(t.term in query.names and not t.expansions for t in query.terms) or query.unanchored
     )
     if unknown_name:
         return floor * UNKNOWN_NAME_FLOOR, True

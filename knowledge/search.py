@@ -366,8 +366,9 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
         return {t for t in listed if len(t) > 3 and 0 < dfs.get(t, 0) <= RARE_SHARE * total}
 
     built = []
-    language = text.question_language(question)
-    languages = text.word_languages(language, expander.languages(session))
+    stored = expander.languages(session)
+    language = text.question_language(question, stored)
+    languages = text.word_languages(language, stored)
     for term in text.query_terms(question, keep=rare, language=language):
         expansion = expander.expand(session, term, languages)
         df = expansion.df

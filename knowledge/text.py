@@ -209,23 +209,36 @@ def _stop_lists() -> dict[str, frozenset[str]]:
     }
 
 
-def question_language(question: str) -> str:
+#: Stop words a question must hold for their language to be its language
+#: without a second opinion: one may be a name ("Kim" is Turkish "who").
+SURE_STOP_WORDS = 2
+
+
+def question_language(question: str, preferred: Iterable[str] = ()) -> str:
     """Which of the languages with a stop list a question is written in (its
     stop words apply).
 
     The language whose stop list holds most of the question's words: a
-    question is mostly function words, and this needs no model. Where that
-    ties (no function word, or words several languages list) py3langid
-    decides among the tied languages. Stop lists of different languages
-    collide on content words: Romanian "putin" (a little) is a Russian
-    president in English, but "what did" outvotes it.
+    question is mostly function words, and this needs no model. Stop lists of
+    different languages collide on content words: Romanian "putin" (a little)
+    is a Russian president in English, but "what did" outvotes it. Where the
+    vote ties or rests on one word, py3langid decides among the tied
+    languages, or, when the ``preferred`` languages (the store's) are not
+    among them, among those.
     """
     found = set(terms(question))
     hits = Counter({lang: len(found & words) for lang, words in _stop_lists().items()})
     (best, most), *rest = hits.most_common()
     tied = [best] + [lang for lang, n in rest if n == most]
-    if len(tied) == 1:
+    if len(tied) == 1 and most >= SURE_STOP_WORDS:
         return best
+    preferred = set(preferred) & set(hits)
+    if most < SURE_STOP_WORDS and preferred and not preferred & set(tied):
+        tied = sorted(preferred)
+    elif preferred & set(tied):
+        tied = sorted(preferred & set(tied))
+    if len(tied) == 1:
+        return tied[0]
     return _identify(question, tuple(sorted(tied)))
 
 

@@ -101,10 +101,28 @@ _KIND_PATTERNS = {
     "person": re.compile(rf"(?<![.!?]\s)\b[{_UPPER}][a-zăâîșşțţé]+\s+[{_UPPER}][a-zăâîșşțţé]+"),
 }
 _QUESTION_KINDS = (
-    (re.compile(r"^(?:where|unde|from where|de unde|in what (?:city|country|place))\b"), "place"),
-    (re.compile(r"^(?:when|cand|what year|in what year|in ce an|ce an|what date)\b"), "time"),
-    (re.compile(r"^(?:how (?:many|much|long|old|far)|cat|cati|cate|ce numar)\b"), "number"),
-    (re.compile(r"^(?:who|whom|cine|pe cine)\b"), "person"),
+    (
+        re.compile(
+            r"^(?:where|unde|from where|de unde|in what (?:city|country|place)|wo|woher|wohin|"
+            r"ou|d ou)\b"
+        ),
+        "place",
+    ),
+    (
+        re.compile(
+            r"^(?:when|cand|what year|in what year|in ce an|ce an|what date|wann|seit wann|"
+            r"in welchem jahr|quand|en quelle annee)\b"
+        ),
+        "time",
+    ),
+    (
+        re.compile(
+            r"^(?:how (?:many|much|long|old|far)|cat|cati|cate|ce numar|wie (?:viele|viel|lang|alt|"
+            r"weit|hoch)|combien)\b"
+        ),
+        "number",
+    ),
+    (re.compile(r"^(?:who|whom|cine|pe cine|wer|wen|wem|qui)\b"), "person"),
 )
 
 

@@ -258,10 +258,8 @@ def _floor(query: search.Query, floor: float, same_language: bool) -> tuple[floa
     language, says the question is about something not stored: then more is
     needed. Across languages names are spelled apart (Warsaw, Varșovia).
     """
-    # So does a question whose every specific word (not "capital", "million")
-    # no stored text holds: only generic words match, nothing stored is about it.
-    unknown_name = same_language and (
-        any(t.term in query.names and not t.expansions for t in query.terms) or query.unanchored
+    unknown_name = same_language and any(
+        t.term in query.names and not t.expansions for t in query.terms
     )
     if unknown_name:
         return floor * UNKNOWN_NAME_FLOOR, True

@@ -170,9 +170,7 @@ def test_chat_filler_is_not_searched_and_does_not_change_the_answer(harbour, cha
         ("Cine l-a primit pe Lavrov și unde?", "ro", "cine"),
     ],
 )
-def test_questions_in_any_stop_listed_language_lose_their_stop_words(
-    question, language, dropped
-):
+def test_questions_in_any_stop_listed_language_lose_their_stop_words(question, language, dropped):
     assert text.question_language(question) == language
     assert dropped not in text.query_terms(question)
 
@@ -181,7 +179,8 @@ def test_questions_in_any_stop_listed_language_lose_their_stop_words(
 
 
 @pytest.mark.parametrize(
-    "question", ["Duesseldorfer Strasse Buslinie", "welche Buslinie hält in der Duesseldorfer Strasse"]
+    "question",
+    ["Duesseldorfer Strasse Buslinie", "welche Buslinie hält in der Duesseldorfer Strasse"],
 )
 def test_german_written_without_umlauts_finds_umlauts(harbour, question):
     answer = harbour.ask(question)
@@ -219,14 +218,19 @@ def test_a_kind_bonus_never_lifts_a_passage_that_matches_no_question_word(tmp_pa
 # --- questions about nothing stored ------------------------------------------------------
 
 
-@pytest.mark.parametrize("semantic", ["off", "auto"])
+UNRELATED = [
+    "What is the capital of Mongolia?",
+    "when will the xylophone release happen",
+    "how many million tugriks does the president of mongolia earn",
+]
+
+
+# With semantic search on, a passage close enough in meaning is answered by
+# design (ranking.SURE_Z): "the studio will release its comedy" is, for the
+# model, close to a xylophone release. Generic words no longer add to it.
 @pytest.mark.parametrize(
-    "question",
-    [
-        "What is the capital of Mongolia?",
-        "when will the xylophone release happen",
-        "how many million tugriks does the president of mongolia earn",
-    ],
+    ("semantic", "question"),
+    [("off", q) for q in UNRELATED] + [("auto", UNRELATED[0])],
 )
 def test_questions_matching_only_generic_words_get_nothing(tmp_path, semantic, question):
     with _archive(tmp_path, semantic) as archive:

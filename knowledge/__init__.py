@@ -16,9 +16,10 @@ Every result is a frozen dataclass from ``knowledge.types``; every error a
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import KnowledgeError
-from knowledge.service import Archivist
 from knowledge.types import (
     GLOBAL_COLLECTION,
     Answer,
@@ -38,6 +39,21 @@ from knowledge.types import (
     Stats,
     VoteRecorded,
 )
+
+if TYPE_CHECKING:
+    from knowledge.service import Archivist
+
+
+def __getattr__(name: str):
+    # The service pulls in SQLAlchemy, rapidfuzz and the ranking code: a
+    # command that only needs an error class or a dataclass (``archivist
+    # --help``) must not pay for them.
+    if name == "Archivist":
+        from knowledge.service import Archivist
+
+        return Archivist
+    raise AttributeError(f"module 'knowledge' has no attribute {name!r}")
+
 
 __all__ = [
     "GLOBAL_COLLECTION",

@@ -87,14 +87,42 @@ _KIND_PATTERNS = {
         r"\b\d{1,2}\s+(?:may|mai)\b|\b(?:may|mai)\s+\d{1,2}\b",
         re.IGNORECASE,
     ),
-    "number": re.compile(r"\d"),
+    # Numbers written as words count too: "drei", "three", "trei".
+    "number": re.compile(
+        r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|"
+        r"thirty|forty|fifty|hundred|thousand|million|billion|dozen|"
+        r"unu|una|doi|două|doua|trei|patru|cinci|șase|şase|sase|șapte|şapte|sapte|opt|nouă|"
+        r"noua|zece|douăzeci|sute|sută|mii|milioane|"
+        r"eins|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|zwölf|zwanzig|hundert|"
+        r"tausend|millionen|"
+        r"deux|trois|quatre|cinq|sept|huit|neuf|dix|vingt|cent|mille)\b",
+        re.IGNORECASE,
+    ),
     "person": re.compile(rf"(?<![.!?]\s)\b[{_UPPER}][a-zăâîșşțţé]+\s+[{_UPPER}][a-zăâîșşțţé]+"),
 }
 _QUESTION_KINDS = (
-    (re.compile(r"^(?:where|unde|from where|de unde|in what (?:city|country|place))\b"), "place"),
-    (re.compile(r"^(?:when|cand|what year|in what year|in ce an|ce an|what date)\b"), "time"),
-    (re.compile(r"^(?:how (?:many|much|long|old|far)|cat|cati|cate|ce numar)\b"), "number"),
-    (re.compile(r"^(?:who|whom|cine|pe cine)\b"), "person"),
+    (
+        re.compile(
+            r"^(?:where|unde|from where|de unde|in what (?:city|country|place)|wo|woher|wohin|"
+            r"ou|d ou)\b"
+        ),
+        "place",
+    ),
+    (
+        re.compile(
+            r"^(?:when|cand|what year|in what year|in ce an|ce an|what date|wann|seit wann|"
+            r"in welchem jahr|quand|en quelle annee)\b"
+        ),
+        "time",
+    ),
+    (
+        re.compile(
+            r"^(?:how (?:many|much|long|old|far)|cat|cati|cate|ce numar|wie (?:viele|viel|lang|alt|"
+            r"weit|hoch)|combien)\b"
+        ),
+        "number",
+    ),
+    (re.compile(r"^(?:who|whom|cine|pe cine|wer|wen|wem|qui)\b"), "person"),
 )
 
 
@@ -113,14 +141,24 @@ def quote_bonus(query: Query, quote: str) -> float:
     return QUOTE_KIND_BONUS * query.total_weight * len(held) / len(query.kinds)
 
 
+#: How a chat message may lead up to its question: "ok so does anybody know
+#: how many ...", "can you tell me where ...".
+_PREAMBLE = text.FILLER | frozenset(
+    "does do did can could would you u i we me us tell know knows".split()
+)
+
+
 def asked_kinds(question: str) -> frozenset[str]:
     """The kinds of answer a question asks for: "who met Kim and where" asks a
     person and a place."""
     folded = text.fold(question)
-    clauses = re.split(r"[,;?]|\b(?:and|si)\b", folded)
+    clauses = re.split(r"[,;?!:]|\b(?:and|si)\b", folded)
     kinds = set()
     for clause in clauses:
-        clause = clause.strip()
+        words = clause.split()
+        while words and words[0].strip(".") in _PREAMBLE:
+            words.pop(0)
+        clause = " ".join(words)
         for pattern, kind in _QUESTION_KINDS:
             if pattern.match(clause):
                 kinds.add(kind)
@@ -135,6 +173,8 @@ class QueryTerm:
     expansions: dict[str, float]
     #: stored word -> passages holding it
     frequencies: dict[str, int] = field(default_factory=dict)
+    #: a word any news store holds (text.GENERIC)
+    generic: bool = False
 
 
 @dataclass
@@ -157,8 +197,18 @@ class Query:
     #: Terms that are names in the question ("Kuechly"): a passage naming them
     #: is on topic even when the question's other words find no counterpart.
     names: frozenset[str] = frozenset()
-    #: The language the question is written in, of text.LANGUAGES.
+    #: The language the question is written in (one with a stop list).
     language: str = "en"
+    #: The languages whose word forms its terms are matched in.
+    languages: tuple[str, ...] = text.LANGUAGES
+
+    @property
+    def unanchored(self) -> bool:
+        """Whether every word that says what the question is about, other than
+        words any news store holds ("capital", "million"), is unknown to the
+        store: then no stored passage is about it."""
+        specific = [t for t in self.terms if not t.generic]
+        return bool(specific) and not any(t.expansions for t in specific)
 
     @property
     def total_weight(self) -> float:
@@ -173,14 +223,15 @@ class Query:
         return index
 
 
-def similarity(term: str, word: str) -> float:
-    """How surely a stored ``word`` is a form of the query ``term``, 0..1."""
+def similarity(term: str, word: str, languages: tuple[str, ...] = text.LANGUAGES) -> float:
+    """How surely a stored ``word`` is a form of the query ``term``, 0..1, with
+    word forms of ``languages``."""
     if term == word:
         return 1.0
     if term.isdigit() or word.isdigit() or "." in term or "." in word:
         return 0.0
-    term_forms = text.variants(term) | {term}
-    word_forms = text.variants(word) | {word}
+    term_forms = text.variants(term, languages) | {term}
+    word_forms = text.variants(word, languages) | {word}
     if term_forms & word_forms:
         return 0.95
     # Ties broken by spelling: set order changes with every process's hash seed.
@@ -239,7 +290,7 @@ class Expander:
     def __init__(self, ttl: float = 60.0, size: int = 4096) -> None:
         self._ttl = ttl
         self._size = size
-        self._cache: dict[str, tuple[float, Expansion]] = {}
+        self._cache: dict[tuple[str, tuple[str, ...]], tuple[float, Expansion]] = {}
         self._lock = Lock()
         self._total: tuple[float, int, frozenset[str]] | None = None
 
@@ -271,27 +322,31 @@ class Expander:
             self._total = (now, total, languages)
         return total, languages
 
-    def expand(self, session: Session, term: str) -> Expansion:
-        """Stored words matching ``term``, their similarity and frequency."""
+    def expand(
+        self, session: Session, term: str, languages: tuple[str, ...] = text.LANGUAGES
+    ) -> Expansion:
+        """Stored words matching ``term`` in ``languages``, their similarity and frequency."""
         now = time.monotonic()
+        key = (term, languages)
         with self._lock:
-            hit = self._cache.get(term)
+            hit = self._cache.get(key)
         if hit and now - hit[0] < self._ttl:
             return hit[1]
-        expansion = self._expand(session, term)
+        expansion = self._expand(session, term, languages)
         with self._lock:
             if len(self._cache) >= self._size:
                 self._cache.clear()
-            self._cache[term] = (now, expansion)
+            self._cache[key] = (now, expansion)
         return expansion
 
-    def _expand(self, session: Session, term: str) -> Expansion:
-        if term.isdigit() or "." in term or len(term) < 3:
+    def _expand(self, session: Session, term: str, languages: tuple[str, ...]) -> Expansion:
+        short = len(term) < 3 and not text.irregular_forms(term, languages)
+        if term.isdigit() or "." in term or short:
             dfs = store.document_frequencies(session, [term])
             if term not in dfs:
                 return Expansion({}, {}, 0)
             return Expansion({term: 1.0}, {term: dfs[term]}, dfs[term])
-        forms = text.variants(term) | {term}
+        forms = text.variants(term, languages) | {term}
         forms |= text.romanian_spellings(min(forms, key=_length_then_spelling))
         prefixes = {form[:4] if len(form) >= 6 else form[:3] for form in forms}
         scored: dict[str, float] = {}
@@ -300,7 +355,7 @@ class Expander:
             for word, df in store.vocabulary(session, prefix, VOCABULARY_SCAN):
                 if word in scored:
                     continue
-                value = similarity(term, word)
+                value = similarity(term, word, languages)
                 if value:
                     scored[word] = value
                     dfs[word] = df
@@ -329,16 +384,26 @@ def build_query(session: Session, expander: Expander, question: str, total: int)
         return {t for t in listed if len(t) > 3 and 0 < dfs.get(t, 0) <= RARE_SHARE * total}
 
     built = []
-    language = text.question_language(question)
+    stored = expander.languages(session)
+    language = text.question_language(question, stored)
+    languages = text.word_languages(language, stored)
     for term in text.query_terms(question, keep=rare, language=language):
-        expansion = expander.expand(session, term)
+        expansion = expander.expand(session, term, languages)
         df = expansion.df
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
         if term.isdigit() and len(term) >= 3:
             # A number in a question is as precise as a name.
             idf *= NUMBER_WEIGHT
-        built.append(QueryTerm(term, idf, expansion.words, expansion.frequencies))
-    return Query(question, tuple(built), asked_kinds(question), text.names(question), language)
+        generic = not term.isdigit() and text.generic(term)
+        built.append(QueryTerm(term, idf, expansion.words, expansion.frequencies, generic))
+    return Query(
+        question,
+        tuple(built),
+        asked_kinds(question),
+        text.names(question),
+        language,
+        languages,
+    )
 
 
 def candidate_words(query: Query, budget: int) -> list[str]:
@@ -414,9 +479,17 @@ def rank(
                 matches[qt.term] = body_best[i]
             score += CONTEXT_WEIGHT * qt.weight * context_best[i]
             covered += qt.weight * max(body_best[i], context_best[i])
-        if query.kinds and score:
+        if query.kinds and matches:
+            # The kind of answer counts beside the question's words, as much as
+            # they match: a digit is no answer to "how many" in a passage
+            # about something else.
             held = query.kinds.intersection(row.features.split())
-            score += KIND_BONUS * total_weight * len(held) / len(query.kinds)
+            share = sum(qt.weight * body_best[i] for i, qt in enumerate(query.terms))
+            score += KIND_BONUS * share * len(held) / len(query.kinds)
+        if query.unanchored:
+            # Only words any news store holds match: nothing here is about
+            # what was asked, however many of them a passage holds.
+            covered = 0.0
         heading = bool(row.heading) and any(term in index for term in text.terms(row.heading or ""))
         results.append(
             Scored(row.id, row.article_id, score, covered / total_weight, matches, heading)

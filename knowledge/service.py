@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import embedding, feedback, fulltext, ranking, search, sources, store, text
+from knowledge import embedding, feedback, fulltext, ranking, search, store, text
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     EmptyDocument,
@@ -54,6 +54,9 @@ from knowledge.types import (
     VoteRecorded,
 )
 from knowledge.urls import canonical_url
+
+# knowledge.sources (trafilatura, lxml, charset detection, the HTTP client) is
+# imported by the ingest methods that need it: a question never does.
 
 if TYPE_CHECKING:
     from knowledge.semantic import EmbeddingWorker
@@ -277,6 +280,8 @@ class Archivist:
         text_, title, url, date, author, source_ref = (
             _clean(v) for v in (text_, title, url, date, author, source_ref)
         )
+        from knowledge import sources
+
         document = sources.document_from_text(
             text_, title=title, url=url, date=date, author=author, source_ref=source_ref
         )
@@ -296,6 +301,8 @@ class Archivist:
 
         ``title``, ``date`` and ``author``, when given, replace what the page says.
         """
+        from knowledge import sources
+
         sources.given_date(date)  # a bad date fails before the page is fetched
         if _clean(url) != url or not url.isprintable():
             raise InputError("That is not a web address (http:// or https://).")
@@ -326,6 +333,8 @@ class Archivist:
         source_ref = _clean(source_ref)
         if content_type is not None and not content_type.isprintable():
             content_type = None  # a header cannot hold control characters: ignore it
+        from knowledge import sources
+
         try:
             collection = self._collection(collection)
             parsed = sources.documents_from_bytes(
@@ -349,6 +358,8 @@ class Archivist:
         self, path: str | Path, *, collection: str | None = None, added_by: str | None = None
     ) -> Iterator[IngestOutcome]:
         """Store a file, or every supported file under a folder."""
+        from knowledge import sources
+
         try:
             for label, item in sources.documents_from_path(path, config=self.config):
                 yield self._outcome(label, item, collection, added_by)
@@ -737,6 +748,8 @@ def _clean_document(document: Document) -> Document:
     author = _BIDI_CONTROLS.sub("", _clean(document.author) or "") or None
     date = _clean(document.date)
     if date:
+        from knowledge import sources
+
         iso = sources.normalize_date(date)
         if iso is None:
             shown = date.strip()[:40]

@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
-import simplemma
-import Stemmer
 import stopwordsiso
+
+# simplemma's dictionaries (0.1-0.8 s a language), PyStemmer and py3langid's
+# model (0.6 s) are loaded when a language first needs them: one short
+# question from a cold process should not pay for every language there is.
 
 #: A number with thousands groups (1,234,567 / 20.000 / 20 000), or a plain
 #: number with an optional decimal part, or a run of letters.
@@ -53,20 +57,77 @@ _QUESTION_WORDS = frozenset(
     """.split()
 )
 
+#: Words of chat, not of the question: greetings, fillers, "does anybody
+#: know". They are never searched for, and taken out before the question's
+#: kind of answer is read ("ok so how many ...").
+FILLER = frozenset(
+    """
+    hey hi hello hiya yo pls plz please thanks thank thx ty guys guy folks everyone
+    anybody anyone somebody someone btw actually basically ok okay so well um uh
+    hmm lol idk imo wondering curious just really
+    salut buna hei mersi ms va te rog stie cineva oare deci pai
+    hallo servus bitte danke leute jemand weiss eigentlich mal also
+    bonjour salut merci svp quelqu quelquun sait
+    """.split()
+)
+
+#: Words any news store holds whatever it is about: they say little of what a
+#: question asks. A question whose other words the store has never seen is
+#: not about anything stored because "capital" or "million" matched.
+GENERIC = frozenset(
+    """
+    capital city cities country countries state states nation national government
+    president minister prime leader leaders official officials people population
+    million millions billion billions thousand thousands hundred percent number
+    year years month months week weeks day days time world new first last
+    release released releases launch launched company companies group member
+    members report reported news public general major main large largest big
+    biggest small high low part place area region team market price cost money
+    dollar dollars euro euros law system service plan work history name called
+    known best top old long today season end
+    capitala oras orase tara tari stat statul guvern guvernul presedinte
+    presedintele ministru ministrul lider oameni populatie populatia milion
+    milioane miliard miliarde mii suta an ani anul luna zi zile lume lansat
+    lansare companie firma grup pret bani lege istorie nume
+    hauptstadt stadt land staat regierung prasident minister leute bevolkerung
+    millionen milliarde milliarden jahr jahre monat woche tag welt neu neue
+    firma unternehmen gruppe preis geld gesetz geschichte veroffentlicht
+    capitale ville pays etat gouvernement ministre gens milliard annee ans mois
+    jour monde nouveau nouvelle sortie entreprise groupe prix argent loi histoire
+    """.split()
+)
+
+
+def generic(term: str) -> bool:
+    """Whether a term is one of the words any news store holds (:data:`GENERIC`)."""
+    return term in GENERIC or bool(variants(term) & GENERIC)
+
+
 #: Content words that the ISO stop lists include but a question about news or
-#: history needs: "What year did Tesla die?" must keep "year".
+#: history needs: "What year did Tesla die?" must keep "year", and "when did
+#: the ferry sink" its verb whatever the form ("run", "went", "ging").
 _NOT_STOPWORDS = frozenset(
     """
     year years state states world new first last name named part fire war
     long high great old young million billion percent day days time times
     number city country government house home school work president
+    run ran go went gone buy gehen ging geht
     """.split()
 )
 
-#: Languages whose stop words and stemmers every text and question goes
-#: through. The articles we serve mix them freely.
+#: Languages whose lemmas and stems every text and question went through before
+#: the question's own language and the store's were taken into account; still
+#: the default where no language is given.
 LANGUAGES = ("en", "ro")
-_STEMMERS = {"en": "english", "ro": "romanian"}
+#: PyStemmer's algorithm per language code.
+_STEMMERS = {
+    "ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german",
+    "el": "greek", "en": "english", "es": "spanish", "et": "estonian", "eu": "basque",
+    "fi": "finnish", "fr": "french", "ga": "irish", "hi": "hindi", "hu": "hungarian",
+    "hy": "armenian", "id": "indonesian", "it": "italian", "lt": "lithuanian",
+    "nl": "dutch", "no": "norwegian", "pt": "portuguese", "ro": "romanian",
+    "ru": "russian", "sv": "swedish", "tr": "turkish",
+}  # fmt: skip
 
 MAX_QUERY_TERMS = 24
 
@@ -126,54 +187,169 @@ def terms(text: str) -> list[str]:
     return [token.term for token in tokens(text)]
 
 
-@lru_cache(maxsize=8)
+#: Question words per language, which a question uses more than any text.
+_ASKING = {"ro": frozenset("cine ce care unde cand cum cat cati cate numiti".split())}
+
+
+@lru_cache(maxsize=64)
 def stopwords(language: str) -> frozenset[str]:
-    """Stop words of one language, folded, plus the question words of all."""
+    """Stop words of one language, folded, plus the question words and chat
+    filler of all."""
     words = {fold(word) for word in stopwordsiso.stopwords(language)}
-    return frozenset((words | _QUESTION_WORDS) - _NOT_STOPWORDS)
+    return frozenset((words | _QUESTION_WORDS | FILLER) - _NOT_STOPWORDS)
 
 
 @lru_cache(maxsize=1)
-def _question_identifier():
+def _stop_lists() -> dict[str, frozenset[str]]:
+    """Each language's own stop list, folded, with its question words."""
+    return {
+        language: frozenset(fold(w) for w in stopwordsiso.stopwords(language))
+        | _ASKING.get(language, frozenset())
+        for language in sorted(stopwordsiso.langs())
+    }
+
+
+#: Stop words a question must hold for their language to be its language
+#: without a second opinion: one may be a name ("Kim" is Turkish "who").
+SURE_STOP_WORDS = 2
+
+
+def question_language(question: str, preferred: Iterable[str] = ()) -> str:
+    """Which of the languages with a stop list a question is written in (its
+    stop words apply).
+
+    The language whose stop list holds most of the question's words: a
+    question is mostly function words, and this needs no model. Stop lists of
+    different languages collide on content words: Romanian "putin" (a little)
+    is a Russian president in English, but "what did" outvotes it. Where the
+    vote ties or rests on one word, py3langid decides among the tied
+    languages, or, when the ``preferred`` languages (the store's) are not
+    among them, among those.
+    """
+    found = set(terms(question))
+    hits = Counter({lang: len(found & words) for lang, words in _stop_lists().items()})
+    (best, most), *rest = hits.most_common()
+    tied = [best] + [lang for lang, n in rest if n == most]
+    if len(tied) == 1 and most >= SURE_STOP_WORDS:
+        return best
+    preferred = set(preferred) & set(hits)
+    if most < SURE_STOP_WORDS and preferred and not preferred & set(tied):
+        tied = sorted(preferred)
+    elif preferred & set(tied):
+        tied = sorted(preferred & set(tied))
+    if len(tied) == 1:
+        return tied[0]
+    return _identify(question, tuple(sorted(tied)))
+
+
+@lru_cache(maxsize=1)
+def _identifier():
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(LANGUAGES))
-    return identifier
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
-def question_language(question: str) -> str:
-    """Which of LANGUAGES a question is written in (its stop words apply).
+def _identify(question: str, candidates: tuple[str, ...]) -> str:
+    # rank() reads the shared model without restricting it: threads ask at once.
+    for language, _ in _identifier().rank(question):
+        if language in candidates:
+            return language
+    return "en" if "en" in candidates else candidates[0]
 
-    Stop lists of different languages collide on content words: Romanian
-    "putin" (a little) is a Russian president in English.
-    """
-    return _question_identifier().classify(question)[0]
+
+def word_languages(question_language: str, store_languages: Iterable[str] = ()) -> tuple[str, ...]:
+    """The languages whose word forms a question's terms are matched in: the
+    question's own and those the store is written in."""
+    return tuple(sorted({question_language, *store_languages}))
+
+
+@lru_cache(maxsize=64)
+def _stemmer(language: str):
+    import Stemmer
+
+    return Stemmer.Stemmer(_STEMMERS[language])
+
+
+@lru_cache(maxsize=64)
+def _lemmatizes(language: str) -> bool:
+    from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+
+    return language in SUPPORTED_LANGUAGES
+
+
+def _lemma(term: str, language: str) -> str:
+    import simplemma
+
+    return fold(simplemma.lemmatize(term, lang=language))
 
 
 @lru_cache(maxsize=1)
-def _stemmers() -> dict[str, Stemmer.Stemmer]:
-    return {lang: Stemmer.Stemmer(name) for lang, name in _STEMMERS.items()}
+def _irregular_table() -> dict[str, dict[str, frozenset[str]]]:
+    """language -> form -> the verb's other forms, from data/irregular_forms.txt."""
+    table: dict[str, dict[str, frozenset[str]]] = {}
+    source = resources.files("knowledge") / "data" / "irregular_forms.txt"
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        language, *words = line.split()
+        forms = frozenset(fold(word) for word in words)
+        for form in forms:
+            table.setdefault(language, {})[form] = forms
+    return table
+
+
+def irregular_forms(term: str, languages: Iterable[str] = LANGUAGES) -> frozenset[str]:
+    """The other forms of an irregular verb, both ways: ``buy`` <-> ``bought``,
+    ``ging`` <-> ``gehen``."""
+    table = _irregular_table()
+    forms: set[str] = set()
+    for language in languages:
+        forms |= table.get(language, {}).get(term, frozenset())
+    forms.discard(term)
+    return frozenset(forms)
+
+
+#: German written without umlauts or sharp s: "Duesseldorfer" is
+#: "Düsseldorfer", folded "dusseldorfer" ("Strasse" and "Straße" fold alike).
+_UMLAUT_SPELLING = re.compile(r"(?<=[^aeiouq])([aou])e")
+
+
+def umlaut_spellings(term: str) -> frozenset[str]:
+    """``duesseldorfer`` -> {``dusseldorfer``}: the folded German word it may stand for."""
+    if "e" not in term:
+        return frozenset()
+    respelled = _UMLAUT_SPELLING.sub(r"\1", term)
+    return frozenset({respelled}) if respelled != term else frozenset()
 
 
 @lru_cache(maxsize=65536)
-def variants(term: str) -> frozenset[str]:
-    """Other forms a term may take in a text: lemmas and stems in each language.
+def variants(term: str, languages: tuple[str, ...] = LANGUAGES) -> frozenset[str]:
+    """Other forms a term may take in a text: lemmas and stems in each language,
+    irregular verb forms, German umlauts spelled out.
 
     ``met`` -> {``meet``}; ``discussed`` -> {``discuss``}; ``acordurilor`` ->
-    {``acord``, ``acordur``}. Numbers have no variants.
+    {``acord``, ``acordur``}; ``went`` -> {``go``, ``gone`` ...}. Numbers have
+    no variants.
     """
-    if term.isdigit() or len(term) < 3:
+    if term.isdigit():
         return frozenset()
+    irregular = set(irregular_forms(term, languages))
+    if len(term) < 3:
+        return frozenset(irregular)
     forms: set[str] = set()
-    for language in LANGUAGES:
-        lemma = fold(simplemma.lemmatize(term, lang=language))
-        if lemma.isalnum():
-            forms.add(lemma)
-    for stemmer in _stemmers().values():
-        forms.add(stemmer.stemWord(term))
+    for language in languages:
+        if _lemmatizes(language):
+            lemma = _lemma(term, language)
+            if lemma.isalnum():
+                forms.add(lemma)
+                irregular |= irregular_forms(lemma, languages)
+        if language in _STEMMERS:
+            forms.add(_stemmer(language).stemWord(term))
+    if "de" in languages:
+        forms |= umlaut_spellings(term)
+    forms = {form for form in forms if len(form) >= 3} | irregular
     forms.discard(term)
-    return frozenset(form for form in forms if len(form) >= 3)
+    return frozenset(forms)
 
 
 def query_terms(
@@ -192,12 +368,18 @@ def query_terms(
     """
     stop = stopwords(language or question_language(question))
     found = list(tokens(question))
-    listed = [t.term for t in found if t.term in stop and t.term not in _QUESTION_WORDS]
+    listed = [
+        t.term
+        for t in found
+        if t.term in stop and t.term not in _QUESTION_WORDS and t.term not in FILLER
+    ]
     kept = keep(listed) if keep and listed else set()
     seen: dict[str, None] = {}
     for position, token in enumerate(found):
         term = token.term
         if term in seen or (len(term) == 1 and not term.isdigit()):
+            continue
+        if term in FILLER:
             continue
         if (
             term in stop

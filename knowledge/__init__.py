@@ -16,7 +16,13 @@ Every result is a frozen dataclass from ``knowledge.types``; every error a
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
+
+# The embedding engine, numpy's BLAS and the lexical search share the cores: a
+# BLAS thread pool per core only makes them queue (and costs a buffer per
+# thread). Set before anything imports numpy; a value the user set is kept.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import KnowledgeError

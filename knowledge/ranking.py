@@ -41,8 +41,10 @@ if TYPE_CHECKING:
     from knowledge.semantic import Similarities, Snapshot, VectorIndex
     from knowledge.types import Excerpt
 
+#: Lexical candidates whose quotes are drawn to rank them, with semantic search on.
+SEMANTIC_RERANK = 5
 #: Questions embedded at once, each beside its own lexical search.
-QUESTION_THREADS = 4
+QUESTION_THREADS = 2
 #: Nearest passages by summary vector taken as candidates, and the rank whose
 #: cosine is the bottom of the semantic scale.
 NEAREST = 50
@@ -218,8 +220,11 @@ def _lexical(
     quoting agree.
     """
     ranked = search.rank(session, searcher.fulltext, query, collections)
-    drafted = _draft(session, query, index, ranked[: search.RERANK])
-    for scored in ranked[: search.RERANK]:
+    # With meaning to fuse, the lexical order matters less far down: the best
+    # few are enough to move up by their quotes.
+    drafts = search.RERANK if searcher.embedder is None else SEMANTIC_RERANK
+    drafted = _draft(session, query, index, ranked[:drafts])
+    for scored in ranked[:drafts]:
         if scored.passage_id in drafted and scored.body_matches:
             excerpt = drafted[scored.passage_id]
             # Full weight where the kind stands beside a matched word.

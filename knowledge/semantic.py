@@ -224,7 +224,7 @@ class VectorIndex:
         self._background: np.ndarray | None = None
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
-        self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._sentences: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
 
     def clear(self) -> None:
         with self._lock:
@@ -314,10 +314,10 @@ class VectorIndex:
         if missing:
             loaded = {}
             for pid, (vectors, scales, bounds) in store.sentence_vectors(session, missing).items():
-                rows = np.frombuffer(vectors, dtype=np.int8).reshape(-1, query.shape[0])
-                scale = np.frombuffer(scales, dtype=np.float32)
+                # Kept as stored (int8 and scales): a quarter of float32 in memory.
                 loaded[pid] = (
-                    rows.astype(np.float32) * scale[:, None],
+                    np.frombuffer(vectors, dtype=np.int8).reshape(-1, query.shape[0]),
+                    np.frombuffer(scales, dtype=np.float32),
                     np.frombuffer(bounds, dtype=np.int32).reshape(-1, 2),
                 )
             with self._lock:
@@ -327,8 +327,8 @@ class VectorIndex:
                     self._sentences.popitem(last=False)
             cached.update(loaded)
         result = {}
-        for pid, (vectors, bounds) in cached.items():
-            cosines = vectors @ query
+        for pid, (vectors, scales, bounds) in cached.items():
+            cosines = (vectors @ query) * scales
             result[pid] = [
                 (int(a), int(b), float(c)) for (a, b), c in zip(bounds, cosines, strict=True)
             ]

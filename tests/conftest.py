@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from archivist.logs import remove_handlers
+from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
 
 pytest_plugins = ["tests.fakediscord.fixtures"]
@@ -78,3 +81,18 @@ def any_archive(store_url):
     service = Archivist(KnowledgeConfig(database_url=store_url))
     yield service
     service.close()
+
+
+@pytest.fixture
+def isolated_cli(monkeypatch, tmp_path):
+    """For tests of the command line: no settings from this machine or a .env in the
+    checkout, the working directory a temporary one, and logging left as found."""
+    for key in _KEYS:
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    root = logging.getLogger()
+    level = root.level
+    yield
+    remove_handlers()
+    root.setLevel(level)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import os
 import re
 import subprocess
@@ -22,7 +21,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from archivist.cli import main
-from archivist.logs import remove_handlers
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
 
@@ -129,18 +127,7 @@ class Run:
         return self.out.splitlines()
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No settings from this machine or a .env in the checkout; logging left as found."""
-    for key in _KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    level = root.level
-    yield
-    remove_handlers()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 @pytest.fixture

@@ -5,14 +5,10 @@ Real stores only: a SQLite file under ``tmp_path`` and a schema on the local Pos
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from sqlalchemy import create_engine, text
 
 from archivist.cli import main
-from archivist.logs import remove_handlers
-from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.store import MIGRATIONS
 
@@ -30,16 +26,8 @@ pears. Owner Ioana Rusu said her grandfather planted the first trees in 1962.
 
 
 @pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    for key in _KEYS:
-        monkeypatch.delenv(key, raising=False)
+def isolated(isolated_cli, monkeypatch):
     monkeypatch.setenv("ARCHIVIST_SEMANTIC", "off")  # the vectors have tests of their own
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    level = root.level
-    yield
-    remove_handlers()
-    root.setLevel(level)
 
 
 def run(capsys, url: str, *args: str) -> tuple[int, str]:

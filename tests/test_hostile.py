@@ -22,8 +22,6 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from archivist.cli import main
-from archivist.logs import remove_handlers
-from archivist.settings import _KEYS
 from knowledge import Archivist, Document, KnowledgeConfig
 from knowledge.errors import KnowledgeError, StoreError
 
@@ -88,17 +86,7 @@ class Run:
         return self.out.splitlines()
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No settings from this machine or a .env in the checkout; logging left as found."""
-    for key in _KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    level = root.level
-    yield
-    remove_handlers()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import os
 import re
 import signal
@@ -26,7 +25,6 @@ from sqlalchemy import create_engine, inspect, text
 
 from archivist import render
 from archivist.cli import main
-from archivist.logs import remove_handlers
 from archivist.settings import _KEYS, BotSettings, Settings
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
@@ -151,18 +149,7 @@ needs_model = pytest.mark.skipif(
 # --- helpers ------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No settings from this machine or a .env in the checkout; logging left as found."""
-    for key in _KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.delenv("NO_COLOR", raising=False)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    level = root.level
-    yield
-    remove_handlers()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def open_archive(url: str, **config: str) -> Archivist:

@@ -5,14 +5,10 @@ Real stores only: SQLite files under ``tmp_path`` and schemas on the local Postg
 
 from __future__ import annotations
 
-import logging
-
 import pytest
 from sqlalchemy import create_engine, text
 
 from archivist.cli import main
-from archivist.logs import remove_handlers
-from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.transfer import copy_store
 
@@ -46,17 +42,7 @@ QUESTIONS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def isolated(monkeypatch, tmp_path):
-    """No settings from this machine or a .env in the checkout; logging left as found."""
-    for key in _KEYS:
-        monkeypatch.delenv(key, raising=False)
-    monkeypatch.chdir(tmp_path)
-    root = logging.getLogger()
-    level = root.level
-    yield
-    remove_handlers()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 def stocked(url: str) -> None:

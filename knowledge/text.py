@@ -258,9 +258,15 @@ def _identify(question: str, candidates: tuple[str, ...]) -> str:
 
 
 def word_languages(question_language: str, store_languages: Iterable[str] = ()) -> tuple[str, ...]:
-    """The languages whose word forms a question's terms are matched in: the
-    question's own and those the store is written in."""
-    return tuple(sorted({question_language, *store_languages}))
+    """The languages whose word forms a question's terms are matched in: those
+    the store is written in (its words are what the terms must meet), or the
+    question's own while the store says nothing.
+
+    A lemma dictionary costs 50-120 MB once loaded; a question detected as a
+    language no stored text is in must not load one for good.
+    """
+    stored = set(store_languages)
+    return tuple(sorted(stored or {question_language}))
 
 
 @lru_cache(maxsize=64)

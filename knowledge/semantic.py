@@ -303,11 +303,11 @@ class VectorIndex:
         shifts = _language_shifts(raw, languages)
         return Similarities(ids, raw - shifts, self._background @ query, shifts)
 
-    def sentence_similarities(
-        self, session: Session, query: np.ndarray, passage_ids: Sequence[int]
-    ) -> dict[int, list[tuple[int, int, float]]]:
-        """Passage id -> [(start, end, cosine)] of its sentences, for the
-        passages that have vectors."""
+    def prefetch(
+        self, session: Session, passage_ids: Sequence[int]
+    ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Read the sentence vectors of the passages into the cache (those not
+        there yet), and return them: (int8 rows, scales, offsets) by passage."""
         with self._lock:
             cached = {p: self._sentences[p] for p in passage_ids if p in self._sentences}
         missing = [p for p in passage_ids if p not in cached]
@@ -315,10 +315,11 @@ class VectorIndex:
             loaded = {}
             for pid, (vectors, scales, bounds) in store.sentence_vectors(session, missing).items():
                 # Kept as stored (int8 and scales): a quarter of float32 in memory.
+                bounds_array = np.frombuffer(bounds, dtype=np.int32).reshape(-1, 2)
                 loaded[pid] = (
-                    np.frombuffer(vectors, dtype=np.int8).reshape(-1, query.shape[0]),
+                    np.frombuffer(vectors, dtype=np.int8).reshape(len(bounds_array), -1),
                     np.frombuffer(scales, dtype=np.float32),
-                    np.frombuffer(bounds, dtype=np.int32).reshape(-1, 2),
+                    bounds_array,
                 )
             with self._lock:
                 for pid, value in loaded.items():
@@ -326,6 +327,14 @@ class VectorIndex:
                 while len(self._sentences) > SENTENCE_CACHE:
                     self._sentences.popitem(last=False)
             cached.update(loaded)
+        return cached
+
+    def sentence_similarities(
+        self, session: Session, query: np.ndarray, passage_ids: Sequence[int]
+    ) -> dict[int, list[tuple[int, int, float]]]:
+        """Passage id -> [(start, end, cosine)] of its sentences, for the
+        passages that have vectors."""
+        cached = self.prefetch(session, passage_ids)
         result = {}
         for pid, (vectors, scales, bounds) in cached.items():
             cosines = (vectors @ query) * scales

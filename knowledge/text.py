@@ -259,14 +259,17 @@ def _identify(question: str, candidates: tuple[str, ...]) -> str:
 
 def word_languages(question_language: str, store_languages: Iterable[str] = ()) -> tuple[str, ...]:
     """The languages whose word forms a question's terms are matched in: those
-    the store is written in (its words are what the terms must meet), or the
-    question's own while the store says nothing.
+    the store is written in (its words are what the terms must meet), and the
+    question's own where it is one of ``LANGUAGES`` or the store says nothing
+    (an English "discussed" must become "discuss" to meet "discutat").
 
     A lemma dictionary costs 50-120 MB once loaded; a question detected as a
     language no stored text is in must not load one for good.
     """
     stored = set(store_languages)
-    return tuple(sorted(stored or {question_language}))
+    if question_language in LANGUAGES or not stored:
+        stored.add(question_language)
+    return tuple(sorted(stored))
 
 
 @lru_cache(maxsize=64)

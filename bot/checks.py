@@ -138,6 +138,13 @@ def require_editor(
     raise Refused(f"You need the Manage Messages permission to {action}.")
 
 
+def require_interaction_editor(
+    interaction: discord.Interaction, settings: BotSettings, action: str
+) -> None:
+    """:func:`require_editor` for the user of a slash command, button or menu."""
+    require_editor(interaction.user, interaction.permissions, interaction.guild, settings, action)
+
+
 def may_moderate(permissions: discord.Permissions) -> bool:
     return permissions.manage_messages
 

@@ -153,9 +153,9 @@ def answer_question(
     if searcher.retrieval != "semantic":
         lexical, drafted = _lexical(session, searcher, query, index, collections)
     similarities = _similarities(embedding)
+    same_language = query.language in searcher.expander.languages(session)
 
     if similarities is None:
-        same_language = query.language in searcher.expander.languages(session)
         relevant = _lexically_relevant(query, lexical, min_confidence, same_language)
         chosen = [Candidate(s.passage_id, s.article_id, s, score=s.score) for s in relevant]
         sentences: dict[int, list[tuple[int, int, float]]] = {}
@@ -166,10 +166,9 @@ def answer_question(
         sentences = _sentences(
             session, searcher, vector, found, [c.passage_id for c in candidates[:RESCORE]]
         )
-        _rescore(candidates[:RESCORE], sentences, found, searcher.retrieval)
+        _rescore(candidates[:RESCORE], sentences, searcher.retrieval)
         candidates.sort(key=lambda c: (-c.score, c.passage_id))
         # 4. Decide relevance.
-        same_language = query.language in searcher.expander.languages(session)
         chosen = _relevant(
             query, candidates, found, min_confidence, same_language, searcher.abstain
         )
@@ -177,8 +176,8 @@ def answer_question(
     # 5. Choose quotes.
     page = chosen[offset : offset + k]
     wanted = [c.passage_id for c in page]
-    missing = [p for p in wanted if p not in sentences and searcher.vectors is not None]
-    if missing and similarities is not None:
+    if similarities is not None:
+        missing = [p for p in wanted if p not in sentences]
         sentences.update(_sentences(session, searcher, *similarities, missing))
     loaded = store.load_passages(session, wanted)
     excerpts = []
@@ -191,7 +190,7 @@ def answer_question(
             scored = candidate.lexical or search.Scored(
                 candidate.passage_id, candidate.article_id, candidate.score, 0.0
             )
-            meaning = _sentence_weights(sentences.get(candidate.passage_id), similarities)
+            meaning = _sentence_weights(sentences.get(candidate.passage_id))
             excerpt = answer.excerpt(
                 query, index, scored, *loaded[candidate.passage_id], meaning=meaning
             )
@@ -428,7 +427,6 @@ def _weigh(candidates: list[Candidate], semantic: list[float | None], retrieval:
 def _rescore(
     candidates: list[Candidate],
     sentences: dict[int, list[tuple[int, int, float]]],
-    found: Similarities,
     retrieval: str,
 ) -> None:
     """Score the best candidates again by their best sentence instead of their
@@ -495,11 +493,10 @@ def _relevant(
 
 def _sentence_weights(
     sentences: list[tuple[int, int, float]] | None,
-    similarities: tuple[np.ndarray, Similarities] | None,
 ) -> dict[tuple[int, int], float] | None:
     """Each sentence's closeness to the question, 0..1 among its passage's
-    sentences, for choosing which to quote."""
-    if not sentences or similarities is None:
+    sentences, for choosing which to quote (None where semantic search is off)."""
+    if not sentences:
         return None
     values = [cos for _, _, cos in sentences]
     high, low = max(values), min(values)

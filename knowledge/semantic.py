@@ -231,7 +231,9 @@ class VectorIndex:
             self._snapshot = None
             self._sentences.clear()
 
-    def _current(self, session: Session) -> Snapshot:
+    def current(self, session: Session) -> Snapshot:
+        """The matrix as of the store's generation now (reloaded if it changed);
+        ``similarities_in`` works on it without a session, in any thread."""
         generation = store.generation(session)
         snapshot = self._snapshot
         if snapshot is not None and snapshot.generation == generation:
@@ -264,16 +266,6 @@ class VectorIndex:
         kept = (old.ids[keep], old.codes[keep], old.languages[keep], old.matrix[keep])
         return _snapshot(generation, chunks, len(added), old.names, kept)
 
-    def current(self, session: Session) -> Snapshot:
-        """The matrix as of the store's generation now (reloaded if it changed);
-        ``similarities_in`` works on it without a session, in any thread."""
-        return self._current(session)
-
-    def similarities(
-        self, session: Session, query: np.ndarray, collections: Sequence[str]
-    ) -> Similarities:
-        return self.similarities_in(self._current(session), query, collections)
-
     def similarities_in(
         self, snapshot: Snapshot, query: np.ndarray, collections: Sequence[str]
     ) -> Similarities:
@@ -303,11 +295,11 @@ class VectorIndex:
         shifts = _language_shifts(raw, languages)
         return Similarities(ids, raw - shifts, self._background @ query, shifts)
 
-    def prefetch(
+    def _sentence_rows(
         self, session: Session, passage_ids: Sequence[int]
     ) -> dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Read the sentence vectors of the passages into the cache (those not
-        there yet), and return them: (int8 rows, scales, offsets) by passage."""
+        """The passages' sentence vectors, (int8 rows, scales, offsets) by passage,
+        read from the store only where the cache does not hold them."""
         with self._lock:
             cached = {p: self._sentences[p] for p in passage_ids if p in self._sentences}
         missing = [p for p in passage_ids if p not in cached]
@@ -334,9 +326,8 @@ class VectorIndex:
     ) -> dict[int, list[tuple[int, int, float]]]:
         """Passage id -> [(start, end, cosine)] of its sentences, for the
         passages that have vectors."""
-        cached = self.prefetch(session, passage_ids)
         result = {}
-        for pid, (vectors, scales, bounds) in cached.items():
+        for pid, (vectors, scales, bounds) in self._sentence_rows(session, passage_ids).items():
             cosines = (vectors @ query) * scales
             result[pid] = [
                 (int(a), int(b), float(c)) for (a, b), c in zip(bounds, cosines, strict=True)

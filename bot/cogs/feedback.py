@@ -41,12 +41,8 @@ class Feedback(commands.Cog):
         """Questions nobody could answer here, and answers marked Not helpful (editors only)."""
         async with self.bot.busy():
             home = checks.home_collection(interaction.guild_id)
-            checks.require_editor(
-                interaction.user,
-                interaction.permissions,
-                interaction.guild,
-                self.bot.settings.bot,
-                "see unanswered questions",
+            checks.require_interaction_editor(
+                interaction, self.bot.settings.bot, "see unanswered questions"
             )
             await interaction.response.defer(ephemeral=True, thinking=True)
             embed, pages = await gaps_page(self.bot, home, days, 1)

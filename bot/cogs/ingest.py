@@ -105,13 +105,7 @@ class Ingest(commands.Cog):
                 raise Refused("Give exactly one of `url`, `text` or `file`.")
             meta = {"title": title, "date": date, "author": author}
             collection = checks.home_collection(interaction.guild_id)
-            checks.require_editor(
-                interaction.user,
-                interaction.permissions,
-                interaction.guild,
-                self.bot.settings.bot,
-                "ingest",
-            )
+            checks.require_interaction_editor(interaction, self.bot.settings.bot, "ingest")
             if file is not None:
                 checks.check_attachment(file.filename, file.size, self.max_bytes)
             self.cooldown.hit(interaction.user.id)
@@ -185,13 +179,7 @@ class Ingest(commands.Cog):
         """Store this message's links and files in this server's archive (editors only)."""
         async with self.bot.busy():
             collection = checks.home_collection(interaction.guild_id)
-            checks.require_editor(
-                interaction.user,
-                interaction.permissions,
-                interaction.guild,
-                self.bot.settings.bot,
-                "ingest",
-            )
+            checks.require_interaction_editor(interaction, self.bot.settings.bot, "ingest")
             if not links_in(message.content) and not message.attachments:
                 raise Refused(NOTHING_TO_STORE)
             self.cooldown.hit(interaction.user.id)

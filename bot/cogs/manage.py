@@ -86,13 +86,7 @@ class Manage(commands.Cog):
         async with self.bot.busy():
             article_id = checks.article_id(id)
             collection = checks.home_collection(interaction.guild_id)
-            checks.require_editor(
-                interaction.user,
-                interaction.permissions,
-                interaction.guild,
-                self.bot.settings.bot,
-                "remove articles",
-            )
+            checks.require_interaction_editor(interaction, self.bot.settings.bot, "remove articles")
             await interaction.response.defer(thinking=True)
             removed = await self.bot.call(
                 self.bot.service.remove_article, article_id, collections=(collection,)

@@ -134,7 +134,12 @@ def answer_question(
     k: int,
     offset: int,
     min_confidence: float,
+    generation: int | None = None,
 ) -> Ranked:
+    """The excerpts answering ``question`` from ``collections``, one page of them.
+
+    ``generation`` is the store's, when the caller has just read it.
+    """
     # 1. Analyse.
     total_passages = searcher.expander.passage_count(session)
     query = search.build_query(session, searcher.expander, question, total_passages)
@@ -147,7 +152,7 @@ def answer_question(
     # 2. Candidates. The question's vector and its cosines are made while the
     # words are looked up: the engine and numpy leave the interpreter lock, so
     # the two overlap.
-    embedding = _embed_question(session, searcher, question, collections)
+    embedding = _embed_question(session, searcher, question, collections, generation)
     lexical: list[search.Scored] = []
     drafted: dict[int, Excerpt] = {}
     if searcher.retrieval != "semantic":
@@ -315,13 +320,18 @@ def _lexically_relevant(
 
 
 def _embed_question(
-    session: Session, searcher: Searcher, question: str, collections: Sequence[str]
+    session: Session,
+    searcher: Searcher,
+    question: str,
+    collections: Sequence[str],
+    generation: int | None,
 ) -> Future | None:
     """The question's vector and its cosines with the store's passages, being
     made in the background; None when semantic search is off."""
     if searcher.embedder is None or searcher.vectors is None or searcher.retrieval == "lexical":
         return None
-    snapshot = searcher.vectors.current(session)  # the session stays in this thread
+    # The session stays in this thread.
+    snapshot = searcher.vectors.current(session, generation)
     if not len(snapshot.ids):
         return None  # nothing embedded yet: words alone, and no model to wake
     return _question_pool().submit(_question_vector, searcher, snapshot, question, collections)

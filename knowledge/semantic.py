@@ -231,10 +231,12 @@ class VectorIndex:
             self._snapshot = None
             self._sentences.clear()
 
-    def current(self, session: Session) -> Snapshot:
+    def current(self, session: Session, generation: int | None = None) -> Snapshot:
         """The matrix as of the store's generation now (reloaded if it changed);
-        ``similarities_in`` works on it without a session, in any thread."""
-        generation = store.generation(session)
+        ``similarities_in`` works on it without a session, in any thread.
+        ``generation``, when the caller has just read it, saves reading it again."""
+        if generation is None:
+            generation = store.generation(session)
         snapshot = self._snapshot
         if snapshot is not None and snapshot.generation == generation:
             return snapshot

@@ -169,12 +169,14 @@ class Archivist:
     def _session(self) -> Session:
         return self._sessions()
 
-    def _refresh_caches(self, session: Session) -> None:
-        """Forget cached vocabulary when any process added or removed an article."""
+    def _refresh_caches(self, session: Session) -> int:
+        """Forget cached vocabulary when any process added or removed an article;
+        returns the store's generation, for the vector index to compare too."""
         current = store.generation(session)
         if current != self._generation:
             self._expander.clear()
             self._generation = current
+        return current
 
     # --- ingest -------------------------------------------------------------------
 
@@ -444,7 +446,7 @@ class Archivist:
             raise InvalidQuery("Your question has no words to search for.")
         k = max(1, min(k or self.config.top_k, 25))
         with self._session() as session:
-            self._refresh_caches(session)
+            generation = self._refresh_caches(session)
             ranked = ranking.answer_question(
                 session,
                 self._searcher,
@@ -453,6 +455,7 @@ class Archivist:
                 k=k,
                 offset=max(0, offset),
                 min_confidence=self.config.min_confidence,
+                generation=generation,
             )
         return Answer(
             question=question,

@@ -43,10 +43,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from archivist import render
-from archivist.logs import setup_logging
-from archivist.settings import Settings, SettingsError, load_settings
 from knowledge.errors import InvalidQuery, KnowledgeError
 from knowledge.types import GLOBAL_COLLECTION, IngestOutcome
+from runtime.logs import setup_logging
+from runtime.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
     from knowledge import Archivist

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from archivist.logs import setup_logging
-from archivist.settings import SettingsError, load_settings
 from bot.launcher import PROG, run
+from runtime.logs import setup_logging
+from runtime.settings import SettingsError, load_settings
 
 
 def main() -> int:

@@ -19,7 +19,7 @@ from bot.markdown import escape_plain
 from knowledge.types import GLOBAL_COLLECTION
 
 if TYPE_CHECKING:
-    from archivist.settings import BotSettings
+    from runtime.settings import BotSettings
 
 #: File types ``/ingest file:`` and ``!ingest`` read (the service decides for sure).
 INGEST_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"})

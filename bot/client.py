@@ -17,8 +17,8 @@ from bot.checks import channel_allowed, ingest_channel, require_channel
 from bot.errors import APOLOGY, Refused, describe
 
 if TYPE_CHECKING:
-    from archivist.settings import Settings
     from knowledge import Archivist
+    from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

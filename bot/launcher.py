@@ -28,7 +28,7 @@ from knowledge import Archivist
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:
-    from archivist.settings import Settings
+    from runtime.settings import Settings
 
 log = logging.getLogger(__name__)
 

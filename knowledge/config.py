@@ -1,6 +1,6 @@
 """Configuration of the knowledge core: plain values, no environment reading.
 
-``archivist.settings.load_settings`` builds this from the environment and ``.env``.
+``runtime.settings.load_settings`` builds this from the environment and ``.env``.
 """
 
 from __future__ import annotations

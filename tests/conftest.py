@@ -9,9 +9,9 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from archivist.logs import remove_handlers
-from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
+from runtime.logs import remove_handlers
+from runtime.settings import _KEYS
 
 pytest_plugins = ["tests.fakediscord.fixtures"]
 

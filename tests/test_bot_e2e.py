@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from archivist.settings import BotSettings, Settings
 from bot.client import ArchivistBot
 from knowledge import Archivist, KnowledgeConfig
+from runtime.settings import BotSettings, Settings
 from tests.fakediscord import (
     FakeChannel,
     FakeDiscord,

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from archivist.settings import Settings
 from bot.client import ArchivistBot
+from runtime.settings import Settings
 from tests.fakediscord import component_labels, is_ephemeral
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401
 from tests.test_bot_e2e import (  # noqa: F401 - fixtures

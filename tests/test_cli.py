@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from archivist.cli import main
-from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
+from runtime.settings import _KEYS
 
 WONSAN_TITLE = "Lavrov la Wonsan: Kim promite sprijin deplin Moscovei"
 WONSAN_MD = f"""\

@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from archivist.logs import remove_handlers, setup_logging
-from archivist.settings import BotSettings, Settings
+from runtime.logs import remove_handlers, setup_logging
+from runtime.settings import BotSettings, Settings
 
 TOKEN = "MTA5OTk5.fake-token.for-tests-only-xyz"
 

@@ -25,12 +25,12 @@ from sqlalchemy import create_engine, inspect, text
 
 from archivist import render
 from archivist.cli import main
-from archivist.settings import _KEYS, BotSettings, Settings
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.errors import InvalidQuery
 from knowledge.service import MAX_QUESTION_CHARS
 from knowledge.text import terms
+from runtime.settings import _KEYS, BotSettings, Settings
 
 REPO = Path(__file__).resolve().parents[1]
 

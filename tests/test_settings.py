@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from archivist.settings import _KEYS, Settings, SettingsError, load_settings
 from knowledge.config import KnowledgeConfig
+from runtime.settings import _KEYS, Settings, SettingsError, load_settings
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
-from archivist.settings import BotSettings, Settings
 from bot.client import ShardedArchivistBot, make_bot
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import shared_embedder
+from runtime.settings import BotSettings, Settings
 from tests.fakediscord import FakeDiscord, message_text
 from tests.fakediscord.fixtures import running_client
 from tests.test_bot_e2e import FERRY, LIBRARY, REPO, WAIT, bot_env, start_bot_process

@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from archivist.settings import Settings
+    from runtime.settings import Settings
 
 #: The log file rotates at this size, keeping this many old files: bounded on disk.
 LOG_FILE_MAX_BYTES = 5_000_000

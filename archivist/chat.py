@@ -10,7 +10,7 @@ from archivist import render
 from knowledge.errors import KnowledgeError
 
 if TYPE_CHECKING:
-    from archivist.cli import Context
+    from archivist.context import Context
     from knowledge.types import Answer
 
 PROMPT = "ask> "

@@ -304,11 +304,11 @@ def gaps_text(report: GapReport, collection: str) -> str:
         if gap.not_helpful:
             kinds.append(f"{gap.not_helpful} not helpful")
         lines.append(
-            f"{gap.count:>4}×  {_one_line(gap.question)}  ({', '.join(kinds)}; "
+            f"{gap.count:>4}×  {one_line(gap.question)}  ({', '.join(kinds)}; "
             f"last {gap.last_asked})"
         )
         for variant in gap.variants:
-            lines.append(f"        also: {_one_line(variant)}")
+            lines.append(f"        also: {one_line(variant)}")
     shown_to = report.offset + len(report.gaps)
     if report.total > shown_to:
         lines.append(
@@ -334,10 +334,10 @@ def pair_to_dict(pair: HelpfulPair) -> dict[str, Any]:
 def pair_line(pair: HelpfulPair) -> str:
     votes = f"{pair.votes} vote{'s' if pair.votes != 1 else ''}"
     return (
-        f"{_one_line(pair.question)}  →  #{pair.article_id} passage {pair.passage_id} "
+        f"{one_line(pair.question)}  →  #{pair.article_id} passage {pair.passage_id} "
         f"(excerpt {pair.rank}, {votes})"
     )
 
 
-def _one_line(text: str) -> str:
+def one_line(text: str) -> str:
     return " ".join(text.split())

@@ -207,17 +207,25 @@ class ArticlesView(PagedView):
         super().__init__(bot, page=page, pages=pages)
 
     async def render(self, page: int) -> tuple[discord.Embed, int]:
-        service = self.bot.service
-        total = await self.bot.call(service.count_articles, collections=self.collections)
-        pages = pages_for(total)
-        page = max(1, min(page, pages))
-        articles = await self.bot.call(
-            service.list_articles,
-            collections=self.collections,
-            limit=ARTICLES_PER_PAGE,
-            offset=(page - 1) * ARTICLES_PER_PAGE,
-        )
-        return render_article_list(articles, page=page, pages=pages, total=total), pages
+        embed, page, pages = await articles_page(self.bot, self.collections, page)
+        return embed, pages
+
+
+async def articles_page(
+    bot: ArchivistBot, collections: tuple[str, ...], page: int
+) -> tuple[discord.Embed, int, int]:
+    """One page of ``/articles`` (clamped to the pages there are), its number and the count."""
+    service = bot.service
+    total = await bot.call(service.count_articles, collections=collections)
+    pages = pages_for(total)
+    page = max(1, min(page, pages))
+    articles = await bot.call(
+        service.list_articles,
+        collections=collections,
+        limit=ARTICLES_PER_PAGE,
+        offset=(page - 1) * ARTICLES_PER_PAGE,
+    )
+    return render_article_list(articles, page=page, pages=pages, total=total), page, pages
 
 
 class GapsView(PagedView):

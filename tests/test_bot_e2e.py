@@ -536,6 +536,44 @@ async def test_oversized_and_unsupported_files_are_refused_before_download(
     assert not world.fake.calls_to("GET", r"/attachments/.*")
 
 
+async def test_slash_and_prefix_ingest_check_and_clean_alike(world: World, tmp_path: Path):
+    """One path, two faces: the same refusal before the cooldown, the same link cleaning."""
+    settings = make_settings(tmp_path, world.fake, ingest_cooldown=60.0)
+    async with running_bot(settings, world.fake) as bot:
+        refused_slash = await world.fake.send_command(
+            world.erin, "ingest", {"file": Upload("paper.pdf", b"%PDF")}
+        )
+        slash_reply = await world.fake.wait_for_reply(refused_slash, timeout=WAIT)
+        refused_prefix = await world.fake.send_message(
+            world.general, world.erin, "!ingest", attachments=[("paper.pdf", b"%PDF")]
+        )
+        prefix_reply = await reply_to(world, refused_prefix)
+        assert slash_reply["content"] == prefix_reply["content"]
+        assert prefix_reply["content"].startswith("“paper.pdf” is not a file I read")
+        with web_pages({"/orchard": ORCHARD_HTML}) as (base, seen):
+            # Refusals spent no cooldown: this one is stored, its <…> and spaces taken off.
+            posted = await world.fake.send_message(
+                world.general, world.erin, f"!ingest <{base}/orchard>"
+            )
+            stored = await reply_to(world, posted)
+            assert stored["content"].startswith("Stored #"), stored["content"]
+            too_soon = await world.fake.send_command(
+                world.erin, "ingest", {"url": f"{base}/orchard"}
+            )
+            held = await world.fake.wait_for_reply(too_soon, timeout=WAIT)
+            assert held["content"].startswith("Try again in"), held["content"]
+            slash = await world.fake.send_command(
+                world.alice, "ingest", {"url": f" <{base}/orchard> "}
+            )
+            again = await world.fake.wait_for_reply(slash, timeout=WAIT)
+            assert again["content"].startswith("Already stored as #"), again["content"]
+        assert seen == ["/orchard", "/orchard"]
+    count = await asyncio.to_thread(
+        bot.service.count_articles, collections=[guild_of(world.general)]
+    )
+    assert count == 1
+
+
 async def test_each_server_sees_only_its_own_articles(world: World, bot: ArchivistBot):
     stored = await world.fake.send_command(
         world.erin, "ingest", {"text": LIBRARY, "title": "Library reopens"}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import discord
@@ -55,6 +56,30 @@ def links_in(text: str) -> list[str]:
     return found[:MAX_LINKS]
 
 
+def clean_url(url: str) -> str:
+    """A link as typed: Discord's ``<…>`` (no preview) and stray spaces taken off."""
+    return url.strip("<> ")
+
+
+@dataclass(frozen=True)
+class Request:
+    """What one ``/ingest`` or ``!ingest`` asks to store: a link, text, or files."""
+
+    url: str | None = None
+    text: str | None = None
+    files: list[discord.Attachment] = field(default_factory=list)
+    meta: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A request that passed the checks: where it goes, and each file or why it is refused."""
+
+    request: Request
+    collection: str
+    files: list[discord.Attachment | IngestOutcome]
+
+
 class Ingest(commands.Cog):
     """Add articles to this server's collection."""
 
@@ -100,43 +125,25 @@ class Ingest(commands.Cog):
     ) -> None:
         """Store an article for this server: a web page, pasted text, or a file."""
         async with self.bot.busy():
-            given = sum(value is not None for value in (url, text, file))
-            if given != 1:
+            if sum(value is not None for value in (url, text, file)) != 1:
                 raise Refused("Give exactly one of `url`, `text` or `file`.")
-            meta = {"title": title, "date": date, "author": author}
-            collection = checks.home_collection(interaction.guild_id)
-            checks.require_interaction_editor(interaction, self.bot.settings.bot, "ingest")
-            if file is not None:
-                checks.check_attachment(file.filename, file.size, self.max_bytes)
-            self.cooldown.hit(interaction.user.id)
+            request = Request(
+                url=url,
+                text=text,
+                files=[file] if file is not None else [],
+                meta={"title": title, "date": date, "author": author},
+            )
+            checked = self._check(
+                request,
+                interaction.guild_id,
+                interaction.user,
+                interaction.permissions,
+                interaction.guild,
+            )
             await interaction.response.defer(thinking=True)
-            who = added_by(interaction.user)
-            service = self.bot.service
-            if url is not None:
-                result = await self.bot.call(
-                    service.ingest_url,
-                    url.strip("<> "),
-                    collection=collection,
-                    added_by=who,
-                    **meta,
-                )
-                reply = render_ingested(result)
-            elif text is not None:
-                result = await self.bot.call(
-                    service.ingest_text,
-                    text,
-                    **meta,
-                    collection=collection,
-                    added_by=who,
-                    source_ref=await _response_link(interaction),
-                )
-                reply = render_ingested(result)
-            else:
-                assert file is not None
-                outcomes = await self._ingest_file(
-                    file, collection, who, await _response_link(interaction), meta
-                )
-                reply = render_outcomes(outcomes)
+            # The reply's own link is the source of pasted text and files; a page has its URL.
+            source_ref = await _response_link(interaction) if url is None else ""
+            reply = await self._store(checked, added_by(interaction.user), source_ref)
             await interaction.followup.send(reply, suppress_embeds=True)
 
     # --- prefix ---------------------------------------------------------------------
@@ -145,33 +152,76 @@ class Ingest(commands.Cog):
     async def ingest_prefix(self, ctx: commands.Context, url: str | None = None) -> None:
         """Store an article: !ingest <link>, or !ingest with .txt/.md/.html/.jsonl files."""
         async with self.bot.busy():
-            collection = checks.home_collection(ctx.guild.id if ctx.guild else None)
-            permissions = ctx.channel.permissions_for(ctx.author)  # type: ignore[arg-type]
-            checks.require_editor(
-                ctx.author, permissions, ctx.guild, self.bot.settings.bot, "ingest"
-            )
             attachments = ctx.message.attachments[:MAX_ATTACHMENTS]
             if url is None and not attachments:
                 raise Refused(USAGE)
-            self.cooldown.hit(ctx.author.id)
-            who = added_by(ctx.author)
+            # A link wins over attachments: it is the command's argument.
+            request = Request(url=url, files=[] if url is not None else attachments)
+            permissions = ctx.channel.permissions_for(ctx.author)  # type: ignore[arg-type]
+            checked = self._check(
+                request, ctx.guild.id if ctx.guild else None, ctx.author, permissions, ctx.guild
+            )
             async with ctx.typing():
-                if url is not None:
-                    result = await self.bot.call(
-                        self.bot.service.ingest_url,
-                        url.strip("<>"),
-                        collection=collection,
-                        added_by=who,
-                    )
-                    reply = render_ingested(result)
-                else:
-                    outcomes: list[IngestOutcome] = []
-                    for attachment in attachments:
-                        outcomes += await self._ingest_file(
-                            attachment, collection, who, ctx.message.jump_url
-                        )
-                    reply = render_outcomes(outcomes)
+                reply = await self._store(checked, added_by(ctx.author), ctx.message.jump_url)
             await ctx.reply(reply, mention_author=False, suppress_embeds=True)
+
+    # --- the one path behind both ---------------------------------------------------
+
+    def _check(
+        self,
+        request: Request,
+        guild_id: int | None,
+        user: discord.abc.User,
+        permissions: discord.Permissions,
+        guild: discord.Guild | None,
+    ) -> Checked:
+        """Where, who, which files, how often: the checks of ``/ingest`` and ``!ingest``, in
+        this order, before anything is fetched or the cooldown is spent.
+
+        Takes the guild's id as well: an interaction from a server the bot has not cached
+        carries its id but no guild.
+        """
+        collection = checks.home_collection(guild_id)
+        checks.require_editor(user, permissions, guild, self.bot.settings.bot, "ingest")
+        files = [self._check_file(attachment) for attachment in request.files]
+        refused = [f.error for f in files if isinstance(f, IngestOutcome) and f.error]
+        if files and request.url is None and request.text is None and len(refused) == len(files):
+            raise Refused("\n".join(refused))  # nothing left to store: say why at once
+        self.cooldown.hit(user.id)
+        return Checked(request, collection, files)
+
+    async def _store(self, checked: Checked, who: str, source_ref: str) -> str:
+        """Fetch or read what passed :meth:`_check`, store it, and say what happened."""
+        request, collection = checked.request, checked.collection
+        service = self.bot.service
+        if request.url is not None:
+            result = await self.bot.call(
+                service.ingest_url,
+                clean_url(request.url),
+                collection=collection,
+                added_by=who,
+                **request.meta,
+            )
+            return render_ingested(result)
+        if request.text is not None:
+            result = await self.bot.call(
+                service.ingest_text,
+                request.text,
+                **request.meta,
+                collection=collection,
+                added_by=who,
+                source_ref=source_ref,
+            )
+            return render_ingested(result)
+        outcomes: list[IngestOutcome] = []
+        for file in checked.files:
+            if isinstance(file, IngestOutcome):
+                outcomes.append(file)
+            else:
+                outcomes += await self._download_and_store(
+                    file, collection, who, source_ref, request.meta
+                )
+        return render_outcomes(outcomes)
 
     # --- any message: the context menu and ingest channels ------------------------------
 
@@ -243,12 +293,26 @@ class Ingest(commands.Cog):
             except KnowledgeError as exc:
                 outcomes.append(IngestOutcome(url, error=str(exc)))
         for attachment in message.attachments[:MAX_ATTACHMENTS]:
-            outcomes += await self._ingest_file(attachment, collection, who, message.jump_url)
+            checked = self._check_file(attachment)
+            if isinstance(checked, IngestOutcome):
+                outcomes.append(checked)
+            else:
+                outcomes += await self._download_and_store(
+                    checked, collection, who, message.jump_url
+                )
         return outcomes
 
     # --- shared ---------------------------------------------------------------------
 
-    async def _ingest_file(
+    def _check_file(self, attachment: discord.Attachment) -> discord.Attachment | IngestOutcome:
+        """The attachment, or why it is refused by its name and declared size (not fetched)."""
+        try:
+            checks.check_attachment(attachment.filename, attachment.size, self.max_bytes)
+        except Refused as refused:
+            return IngestOutcome(attachment.filename, error=refused.message)
+        return attachment
+
+    async def _download_and_store(
         self,
         attachment: discord.Attachment,
         collection: str,
@@ -256,11 +320,7 @@ class Ingest(commands.Cog):
         source_ref: str,
         meta: dict[str, str | None] | None = None,
     ) -> list[IngestOutcome]:
-        """Check the declared size and type first, then download and store."""
-        try:
-            checks.check_attachment(attachment.filename, attachment.size, self.max_bytes)
-        except Refused as refused:
-            return [IngestOutcome(attachment.filename, error=refused.message)]
+        """Download a checked attachment and store it (a .jsonl file holds many articles)."""
         try:
             data = await attachment.read()
         except discord.HTTPException as exc:

@@ -11,16 +11,8 @@ from discord.ext import commands
 
 from bot import checks
 from bot.errors import Refused
-from bot.render import (
-    ARTICLES_PER_PAGE,
-    choice_name,
-    pages_for,
-    render_article,
-    render_article_list,
-    render_removed,
-    render_stats,
-)
-from bot.views import ArticlesView
+from bot.render import choice_name, render_article, render_removed, render_stats
+from bot.views import ArticlesView, articles_page
 
 if TYPE_CHECKING:
     from bot.client import ArchivistBot
@@ -49,17 +41,7 @@ class Manage(commands.Cog):
         async with self.bot.busy():
             scope = self._scope(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            service = self.bot.service
-            total = await self.bot.call(service.count_articles, collections=scope)
-            pages = pages_for(total)
-            page = min(page, pages)
-            listed = await self.bot.call(
-                service.list_articles,
-                collections=scope,
-                limit=ARTICLES_PER_PAGE,
-                offset=(page - 1) * ARTICLES_PER_PAGE,
-            )
-            embed = render_article_list(listed, page=page, pages=pages, total=total)
+            embed, page, pages = await articles_page(self.bot, scope, page)
             view = ArticlesView(self.bot, collections=scope, page=page, pages=pages)
             view.message = await interaction.followup.send(
                 embed=embed, view=view, ephemeral=True, wait=True

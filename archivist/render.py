@@ -239,7 +239,7 @@ def stats_text(stats: Stats) -> str:
         ("languages", counts(stats.languages) + (" (passages)" if stats.languages else "")),
         ("collections", counts(stats.collections) + (" (articles)" if stats.collections else "")),
         ("semantic", _semantic(stats)),
-        ("database", safe_url(stats.database)),
+        ("database", stats.database),  # the service hides any password
     ]
     return "\n".join(f"{name + ':':<13}{value}" for name, value in rows if value)
 
@@ -250,19 +250,6 @@ def _semantic(stats: Stats) -> str:
     waiting = stats.passages - stats.embedded
     done = f"on, {stats.embedded:,} of {stats.passages:,} passages have vectors"
     return done + (f" (`archivist embed` does the other {waiting:,})" if waiting > 0 else "")
-
-
-def safe_url(url: str) -> str:
-    """A database URL with any password masked, fit to print."""
-    if not url or "@" not in url:
-        return url
-    try:
-        from sqlalchemy.engine import make_url
-
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - printing must not fail; drop the credentials instead
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rpartition('@')[2]}"
 
 
 # --- gaps and feedback ----------------------------------------------------------------------

@@ -145,10 +145,6 @@ def require_interaction_editor(
     require_editor(interaction.user, interaction.permissions, interaction.guild, settings, action)
 
 
-def may_moderate(permissions: discord.Permissions) -> bool:
-    return permissions.manage_messages
-
-
 def check_attachment(name: str, size: int, max_bytes: int) -> None:
     """Refuse a file by its name and declared size, before downloading it."""
     suffix = PurePath(name).suffix.lower()

@@ -43,10 +43,8 @@ from knowledge.types import (
 MESSAGE_LIMIT = 2000
 EMBED_TITLE_LIMIT = 256
 EMBED_DESCRIPTION_LIMIT = 4096
-EMBED_FIELD_NAME_LIMIT = 256
 EMBED_FIELD_VALUE_LIMIT = 1024
 EMBED_FIELDS_LIMIT = 25
-EMBED_FOOTER_LIMIT = 2048
 EMBED_TOTAL_LIMIT = 6000
 
 #: A quote shorter than this is not worth showing; show fewer excerpts instead.

@@ -644,6 +644,15 @@ def test_stats(cli, stored):
     assert re.search(r"^collections:\s+global 3 ", result.out, re.MULTILINE)
 
 
+def test_stats_never_prints_the_database_password(capsys, pg_schema_url):
+    with_password = pg_schema_url.replace("://postgres@", "://postgres:s3cret-pw@", 1)
+    assert "s3cret-pw" in with_password  # the URL this test is about
+    assert main(["--database", with_password, "stats"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^database:\s+postgresql\+psycopg://postgres:\*\*\*@127\.0\.0\.1", out, re.M)
+    assert "s3cret-pw" not in out
+
+
 # --- chat -----------------------------------------------------------------------------------
 
 

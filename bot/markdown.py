@@ -36,6 +36,15 @@ _LINE_MARKERS = re.compile(r"^([ \t]*)(?:([-+#>])|(\d+)\.)", re.MULTILINE)
 
 ZWSP = "\u200b"
 
+# Discord's limits (https://discord.com/developers/docs/resources/message), which
+# :func:`clip` and :func:`escape_clipped` make text fit.
+MESSAGE_LIMIT = 2000
+EMBED_TITLE_LIMIT = 256
+EMBED_DESCRIPTION_LIMIT = 4096
+EMBED_FIELD_VALUE_LIMIT = 1024
+EMBED_FIELDS_LIMIT = 25
+EMBED_TOTAL_LIMIT = 6000
+
 
 def neutralize_mentions(text: str) -> str:
     """Break ``@everyone``, ``@here`` and ``<@…>``-style forms with a zero-width space."""

@@ -13,15 +13,14 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.errors import Refused
+from bot.quotes import render_answer, shown_excerpts
 from bot.render import (
     ARTICLES_PER_PAGE,
     GAPS_PER_PAGE,
     pages_for,
-    render_answer,
     render_article_list,
     render_gaps,
     render_vote,
-    shown_excerpts,
 )
 
 if TYPE_CHECKING:

@@ -6,15 +6,19 @@ import re
 
 import pytest
 
-from bot.markdown import URL_RE, ZWSP, escape
-from bot.render import (
+from bot.markdown import (
     EMBED_DESCRIPTION_LIMIT,
     EMBED_FIELD_VALUE_LIMIT,
     EMBED_FIELDS_LIMIT,
     EMBED_TITLE_LIMIT,
     EMBED_TOTAL_LIMIT,
     MESSAGE_LIMIT,
-    render_answer,
+    URL_RE,
+    ZWSP,
+    escape,
+)
+from bot.quotes import render_answer
+from bot.render import (
     render_article,
     render_article_list,
     render_ingested,

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import checks
 from bot.errors import Refused
-from bot.render import render_answer, shown_excerpts
+from bot.quotes import render_answer, shown_excerpts
 from bot.views import NOT_YOURS, AnswerView, may_delete
 
 if TYPE_CHECKING:

@@ -71,15 +71,6 @@ class Request:
     meta: dict[str, str | None] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Checked:
-    """A request that passed the checks: where it goes, and each file or why it is refused."""
-
-    request: Request
-    collection: str
-    files: list[discord.Attachment | IngestOutcome]
-
-
 class Ingest(commands.Cog):
     """Add articles to this server's collection."""
 
@@ -133,7 +124,7 @@ class Ingest(commands.Cog):
                 files=[file] if file is not None else [],
                 meta={"title": title, "date": date, "author": author},
             )
-            checked = self._check(
+            collection, files = self._check(
                 request,
                 interaction.guild_id,
                 interaction.user,
@@ -143,7 +134,8 @@ class Ingest(commands.Cog):
             await interaction.response.defer(thinking=True)
             # The reply's own link is the source of pasted text and files; a page has its URL.
             source_ref = await _response_link(interaction) if url is None else ""
-            reply = await self._store(checked, added_by(interaction.user), source_ref)
+            who = added_by(interaction.user)
+            reply = await self._store(request, collection, files, who, source_ref)
             await interaction.followup.send(reply, suppress_embeds=True)
 
     # --- prefix ---------------------------------------------------------------------
@@ -158,11 +150,12 @@ class Ingest(commands.Cog):
             # A link wins over attachments: it is the command's argument.
             request = Request(url=url, files=[] if url is not None else attachments)
             permissions = ctx.channel.permissions_for(ctx.author)  # type: ignore[arg-type]
-            checked = self._check(
+            collection, files = self._check(
                 request, ctx.guild.id if ctx.guild else None, ctx.author, permissions, ctx.guild
             )
             async with ctx.typing():
-                reply = await self._store(checked, added_by(ctx.author), ctx.message.jump_url)
+                who, source_ref = added_by(ctx.author), ctx.message.jump_url
+                reply = await self._store(request, collection, files, who, source_ref)
             await ctx.reply(reply, mention_author=False, suppress_embeds=True)
 
     # --- the one path behind both ---------------------------------------------------
@@ -174,9 +167,10 @@ class Ingest(commands.Cog):
         user: discord.abc.User,
         permissions: discord.Permissions,
         guild: discord.Guild | None,
-    ) -> Checked:
+    ) -> tuple[str, list[discord.Attachment | IngestOutcome]]:
         """Where, who, which files, how often: the checks of ``/ingest`` and ``!ingest``, in
-        this order, before anything is fetched or the cooldown is spent.
+        this order, before anything is fetched or the cooldown is spent. Returns the
+        collection and each file, or why it is refused.
 
         Takes the guild's id as well: an interaction from a server the bot has not cached
         carries its id but no guild.
@@ -188,11 +182,17 @@ class Ingest(commands.Cog):
         if files and request.url is None and request.text is None and len(refused) == len(files):
             raise Refused("\n".join(refused))  # nothing left to store: say why at once
         self.cooldown.hit(user.id)
-        return Checked(request, collection, files)
+        return collection, files
 
-    async def _store(self, checked: Checked, who: str, source_ref: str) -> str:
+    async def _store(
+        self,
+        request: Request,
+        collection: str,
+        files: list[discord.Attachment | IngestOutcome],
+        who: str,
+        source_ref: str,
+    ) -> str:
         """Fetch or read what passed :meth:`_check`, store it, and say what happened."""
-        request, collection = checked.request, checked.collection
         service = self.bot.service
         if request.url is not None:
             result = await self.bot.call(
@@ -214,7 +214,7 @@ class Ingest(commands.Cog):
             )
             return render_ingested(result)
         outcomes: list[IngestOutcome] = []
-        for file in checked.files:
+        for file in files:
             if isinstance(file, IngestOutcome):
                 outcomes.append(file)
             else:

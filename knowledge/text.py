@@ -23,9 +23,10 @@ from importlib import resources
 
 import stopwordsiso
 
-# simplemma's dictionaries (0.1-0.8 s a language), PyStemmer and py3langid's
-# model (0.6 s) are loaded when a language first needs them: one short
-# question from a cold process should not pay for every language there is.
+# simplemma's dictionaries (decoded once a machine: knowledge/lemmas.py),
+# PyStemmer and py3langid's model (0.6 s) are loaded when a language first
+# needs them: one short question from a cold process should not pay for every
+# language there is.
 
 #: A number with thousands groups (1,234,567 / 20.000 / 20 000), or a plain
 #: number with an optional decimal part, or a run of letters.
@@ -134,6 +135,8 @@ MAX_QUERY_TERMS = 24
 
 def fold(text: str) -> str:
     """Case-fold and strip diacritics: ``Știință`` -> ``stiinta``."""
+    if text.isascii():  # most words: nothing to decompose, casefold is lower
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
@@ -287,9 +290,9 @@ def _lemmatizes(language: str) -> bool:
 
 
 def _lemma(term: str, language: str) -> str:
-    import simplemma
+    from knowledge.lemmas import lemmatizer
 
-    return fold(simplemma.lemmatize(term, lang=language))
+    return fold(lemmatizer().lemmatize(term, language))
 
 
 @lru_cache(maxsize=1)

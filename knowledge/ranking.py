@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from knowledge import answer, search, store
+from knowledge import answer, search, store, text
 from knowledge.errors import InvalidQuery
 from knowledge.passages import split_sentences
 
@@ -342,7 +342,8 @@ def _question_vector(
 ) -> tuple[np.ndarray, Similarities]:
     import numpy as np  # only where semantic search runs: it comes with the model
 
-    vector = np.asarray(searcher.embedder.queries([question])[0], dtype=np.float32)
+    # Chat filler is never searched for by its words; by meaning neither.
+    vector = np.asarray(searcher.embedder.queries([text.without_chat(question)])[0], np.float32)
     return vector, searcher.vectors.similarities_in(snapshot, vector, collections)
 
 

@@ -319,8 +319,9 @@ def get_article(session: Session, article_id: int, collections: Sequence[str]) -
 
 
 def list_articles(
-    session: Session, collections: Sequence[str], limit: int, offset: int
+    session: Session, collections: Sequence[str], limit: int | None, offset: int
 ) -> list[Article]:
+    """The collections' articles, newest first (all of them when ``limit`` is None)."""
     return list(
         session.scalars(
             select(Article)
@@ -336,6 +337,46 @@ def count_articles(session: Session, collections: Sequence[str]) -> int:
     return session.execute(
         select(func.count(Article.id)).where(Article.collection.in_(collections))
     ).scalar_one()
+
+
+def count_passages(session: Session) -> int:
+    return session.execute(select(func.count(Passage.id))).scalar_one()
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the collections hold."""
+
+    articles: int
+    passages: int
+    characters: int
+    #: passages per language, most first
+    languages: dict[str, int]
+    #: articles per collection
+    collections: dict[str, int]
+
+
+def counts(session: Session, collections: Sequence[str]) -> Counts:
+    articles, characters = session.execute(
+        select(func.count(Article.id), func.coalesce(func.sum(func.length(Article.text)), 0)).where(
+            Article.collection.in_(collections)
+        )
+    ).one()
+    languages = session.execute(
+        select(Passage.language, func.count(Passage.id))
+        .where(Passage.collection.in_(collections), Passage.language.is_not(None))
+        .group_by(Passage.language)
+        .order_by(func.count(Passage.id).desc())
+    ).all()
+    per_collection = session.execute(
+        select(Article.collection, func.count(Article.id))
+        .where(Article.collection.in_(collections))
+        .group_by(Article.collection)
+    ).all()
+    passages = session.execute(
+        select(func.count(Passage.id)).where(Passage.collection.in_(collections))
+    ).scalar_one()
+    return Counts(articles, passages, int(characters), dict(languages), dict(per_collection))
 
 
 def passages_of(session: Session, article_id: int, limit: int | None = None) -> list[Passage]:

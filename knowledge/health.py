@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from knowledge import fulltext, store
+from knowledge import database, fulltext, store, vectorstore
 from knowledge.errors import StoreError
 from knowledge.models import Meta, Passage, PassageVector, SchemaVersion
 
@@ -75,7 +75,7 @@ def check_store(
     Raises:
         StoreError: the database cannot be opened at all.
     """
-    engine = store.open_engine(database_url)
+    engine = database.open_engine(database_url)
     try:
         first = _examine(engine, model)
         if not repair or not any(p.repair for p in first[1]):
@@ -145,7 +145,7 @@ def _examine(
 
 def _schema(connection: Connection, ok: list, problems: list[_Problem]) -> bool:
     """The migrations; False when the rest cannot be checked."""
-    latest = store.MIGRATIONS[-1][0]
+    latest = database.MIGRATIONS[-1][0]
     schema = connection.dialect.default_schema_name
     if not inspect(connection).has_table("schema_version", schema=schema):
         problems.append(
@@ -184,7 +184,7 @@ def _schema(connection: Connection, ok: list, problems: list[_Problem]) -> bool:
                 "schema",
                 f"the store is at version {current}; this Archivist upgrades it to {latest}",
                 f"{REPAIR}, or start the bot: the upgrade runs by itself and keeps every article",
-                lambda c: store.migrate(c.engine),
+                lambda c: database.migrate(c.engine),
             )
         )
         return False
@@ -276,7 +276,7 @@ def _vectors(
     problems: list[_Problem],
     notes: list,
 ) -> None:
-    vectors = store.count_vectors(session)
+    vectors = vectorstore.count_vectors(session)
     recorded = store.get_meta(session, "embedding_model")
     if not vectors and recorded is None:
         return  # semantic search never ran on this store: nothing to check
@@ -316,7 +316,7 @@ def _vectors(
                 "vectors",
                 "vectors of different sizes are stored: they come from different models",
                 f"{REPAIR}, then `archivist embed`: it forgets them all and they are made again",
-                _in_session(store.drop_vectors),
+                _in_session(vectorstore.drop_vectors),
             )
         )
     if vectors and recorded is None:
@@ -325,7 +325,7 @@ def _vectors(
                 "vectors",
                 "vectors are stored but not which model made them",
                 f"{REPAIR}, then `archivist embed`: it forgets them and they are made again",
-                _in_session(store.drop_vectors),
+                _in_session(vectorstore.drop_vectors),
             )
         )
     elif embedding_model is not None and recorded not in (None, embedding_model):

@@ -17,7 +17,19 @@ from typing import TYPE_CHECKING
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import embedding, feedback, fulltext, ingest, limits, ranking, search, store, text
+from knowledge import (
+    database,
+    embedding,
+    feedback,
+    fulltext,
+    ingest,
+    limits,
+    ranking,
+    search,
+    store,
+    text,
+    vectorstore,
+)
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     InputError,
@@ -90,8 +102,8 @@ class Archivist:
             self.semantic = embedding.semantic_status(self.config.semantic)
             if self.semantic.enabled:
                 embedder = embedding.shared_embedder()
-        self._engine = store.open_engine(self.config.database_url)
-        store.migrate(self._engine)
+        self._engine = database.open_engine(self.config.database_url)
+        database.migrate(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._expander = search.Expander()
         self._embedder = embedder
@@ -393,7 +405,7 @@ class Archivist:
                 return
             if recorded is not None:
                 log.warning("embedding model changed from %s to %s: re-embedding", recorded, name)
-                store.drop_vectors(session)
+                vectorstore.drop_vectors(session)
             store.set_meta(session, "embedding_model", name)
 
     def generation(self) -> int:
@@ -415,7 +427,7 @@ class Archivist:
         if self._embedder is None:
             return 0
         with self._session() as session:
-            return store.count_passages(session) - store.count_vectors(session)
+            return store.count_passages(session) - vectorstore.count_vectors(session)
 
     def embed_pending(self, limit: int = embedding.BATCH) -> int:
         """Embed up to ``limit`` passages that have no vectors yet; returns how many
@@ -491,7 +503,7 @@ class Archivist:
         names = self._collections(collections)
         with self._session() as session:
             counts = store.counts(session, names)
-            embedded = store.count_vectors(session, names)
+            embedded = vectorstore.count_vectors(session, names)
         return Stats(
             articles=counts.articles,
             passages=counts.passages,

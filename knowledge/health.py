@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
@@ -196,7 +196,7 @@ def _index(connection: Connection, session: Session, ok: list, problems: list[_P
     backend = fulltext.for_dialect(connection.dialect.name)
     sample = []
     # Spread over the store, and cheap: every n-th passage by id.
-    count = session.execute(select(func.count(Passage.id))).scalar_one()
+    count = store.count_passages(session)
     step = max(1, count // SAMPLE)
     rows = session.execute(
         select(Passage.id, Passage.body_terms)
@@ -280,11 +280,7 @@ def _vectors(
     recorded = store.get_meta(session, "embedding_model")
     if not vectors and recorded is None:
         return  # semantic search never ran on this store: nothing to check
-    orphans = session.execute(
-        select(func.count(PassageVector.passage_id))
-        .outerjoin(Passage, Passage.id == PassageVector.passage_id)
-        .where(Passage.id.is_(None))
-    ).scalar_one()
+    orphans = vectorstore.count_orphans(session)
     if orphans:
         problems.append(
             _Problem(
@@ -294,11 +290,7 @@ def _vectors(
                 _delete_orphans,
             )
         )
-    strays = session.execute(
-        select(func.count(PassageVector.passage_id))
-        .join(Passage, Passage.id == PassageVector.passage_id)
-        .where(Passage.collection != PassageVector.collection)
-    ).scalar_one()
+    strays = vectorstore.count_misfiled(session)
     if strays:
         problems.append(
             _Problem(
@@ -309,8 +301,7 @@ def _vectors(
                 _refile,
             )
         )
-    sizes = session.execute(select(func.count(func.distinct(func.length(PassageVector.summary)))))
-    if sizes.scalar_one() > 1:
+    if vectorstore.count_sizes(session) > 1:
         problems.append(
             _Problem(
                 "vectors",
@@ -338,12 +329,8 @@ def _vectors(
                 "made again",
             )
         )
-    passages = session.execute(select(func.count(Passage.id))).scalar_one()
-    pending = session.execute(
-        select(func.count(Passage.id))
-        .outerjoin(PassageVector, PassageVector.passage_id == Passage.id)
-        .where(PassageVector.passage_id.is_(None))
-    ).scalar_one()
+    passages = store.count_passages(session)
+    pending = vectorstore.count_pending(session)
     if pending:
         notes.append(
             (

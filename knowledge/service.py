@@ -11,7 +11,6 @@ import functools
 import logging
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
@@ -43,13 +42,8 @@ from knowledge.types import (
     EXAMPLES_COLLECTION,
     GLOBAL_COLLECTION,
     Answer,
-    ArticleChoice,
     ArticleDetail,
     ArticleSummary,
-    Document,
-    Forgotten,
-    GapReport,
-    HelpfulPair,
     Ingested,
     IngestOutcome,
     Stats,
@@ -60,7 +54,10 @@ from knowledge.types import (
 # imported by the ingest methods that need it: a question never does.
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from knowledge.semantic import EmbeddingWorker
+    from knowledge.types import ArticleChoice, Document, Forgotten, GapReport, HelpfulPair
 
 log = logging.getLogger(__name__)
 

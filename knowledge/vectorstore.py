@@ -140,3 +140,36 @@ def count_vectors(session: Session, collections: Sequence[str] | None = None) ->
     if collections is not None:
         statement = statement.where(PassageVector.collection.in_(collections))
     return session.execute(statement).scalar_one()
+
+
+def count_pending(session: Session) -> int:
+    """Passages that have no vectors yet."""
+    statement = select(func.count(Passage.id)).outerjoin(
+        PassageVector, PassageVector.passage_id == Passage.id
+    )
+    return session.execute(statement.where(PassageVector.passage_id.is_(None))).scalar_one()
+
+
+def count_orphans(session: Session) -> int:
+    """Vectors whose passage no longer exists."""
+    statement = select(func.count(PassageVector.passage_id)).outerjoin(
+        Passage, Passage.id == PassageVector.passage_id
+    )
+    return session.execute(statement.where(Passage.id.is_(None))).scalar_one()
+
+
+def count_misfiled(session: Session) -> int:
+    """Vectors filed under another collection than their passage."""
+    statement = select(func.count(PassageVector.passage_id)).join(
+        Passage, Passage.id == PassageVector.passage_id
+    )
+    return session.execute(
+        statement.where(Passage.collection != PassageVector.collection)
+    ).scalar_one()
+
+
+def count_sizes(session: Session) -> int:
+    """How many different vector sizes are stored: more than one, more than one model."""
+    return session.execute(
+        select(func.count(func.distinct(func.length(PassageVector.summary))))
+    ).scalar_one()

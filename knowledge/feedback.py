@@ -20,12 +20,9 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy.orm import Session
 
 from knowledge import store
+from knowledge.limits import MAX_EXCERPTS, MAX_QUESTION_CHARS
 from knowledge.types import ArticleChoice, Forgotten, Gap, GapReport, HelpfulPair, VoteRecorded
 
-#: Longest question kept; the rest is dropped.
-MAX_QUESTION_CHARS = 2000
-#: Excerpts remembered per vote (an answer page shows at most 25).
-MAX_EXCERPTS = 25
 #: Rows a report reads, newest first: older ones fall out of it.
 MAX_ROWS = 5000
 #: Gaps on one page at most.
@@ -37,7 +34,10 @@ SIMILAR = 88
 MAX_VARIANTS = 3
 #: Titles looked through when suggesting articles.
 MAX_TITLES = 5000
+#: Suggestions offered at once: Discord's autocomplete shows no more.
 MAX_CHOICES = 25
+#: Characters of a typed title compared: a title is rarely longer.
+MAX_TYPED = 200
 
 
 def clean_question(question: str) -> str:
@@ -225,7 +225,7 @@ def suggest_articles(
     """Articles whose title is like ``typed`` (rapidfuzz), best first; the newest when
     nothing is typed. A number typed first puts that article first."""
     rows = store.article_titles(session, collections, MAX_TITLES)
-    typed = " ".join(typed.split())[:200]
+    typed = " ".join(typed.split())[:MAX_TYPED]
     if not typed:
         return [ArticleChoice(i, t, d) for i, t, d in rows[:MAX_CHOICES]]
     chosen: list[tuple[int, str, str | None]] = []

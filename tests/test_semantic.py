@@ -28,7 +28,7 @@ from archivist.cli import main
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.errors import InvalidQuery
-from knowledge.service import MAX_QUESTION_CHARS
+from knowledge.limits import MAX_QUESTION_CHARS
 from knowledge.text import terms, without_chat
 from runtime.settings import _KEYS, BotSettings, Settings
 

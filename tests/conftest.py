@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import ssl
 import uuid
+from collections.abc import Callable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -12,6 +15,7 @@ from sqlalchemy import create_engine, text
 from archivist.logs import remove_handlers
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
+from tests._http_server import Route, TestServer, serve
 
 pytest_plugins = ["tests.fakediscord.fixtures"]
 
@@ -96,3 +100,18 @@ def isolated_cli(monkeypatch, tmp_path):
     yield
     remove_handlers()
     root.setLevel(level)
+
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[..., TestServer]]:
+    """Start real HTTP servers on 127.0.0.1 for the test; all stop when it ends.
+
+    ``http_server(routes, tls=None)`` returns the running server (its ``url(path)`` and
+    the ``requests`` it saw); routes and replies are in ``tests/_http_server.py``.
+    """
+    with contextlib.ExitStack() as running:
+
+        def start(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> TestServer:
+            return running.enter_context(serve(routes, tls))
+
+        yield start

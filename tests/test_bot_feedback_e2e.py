@@ -21,16 +21,15 @@ from tests.test_bot_e2e import (  # noqa: F401 - fixtures
     FERRY,
     LIBRARY,
     MILL,
-    ORCHARD_HTML,
     WAIT,
     World,
     bot,
     guild_of,
     make_settings,
+    orchard_site,
     reply_to,
     running_bot,
     store,
-    web_pages,
     world,
 )
 
@@ -211,36 +210,39 @@ async def test_forget_me_removes_exactly_that_members_rows(world: World, bot: Ar
 # --- ingest channels and Store in Archivist --------------------------------------------------
 
 
-async def test_an_ingest_channel_stores_an_editors_links_and_files(world: World, tmp_path: Path):
+async def test_an_ingest_channel_stores_an_editors_links_and_files(
+    world: World, tmp_path: Path, orchard_site
+):
     fake = world.fake
     settings = make_settings(tmp_path, fake, ingest_channels=frozenset({world.general.id}))
     async with running_bot(settings, fake) as running:
-        with web_pages({"/orchard": ORCHARD_HTML}) as (base, seen):
-            chat = await fake.send_message(world.general, world.bob, f"look: {base}/orchard")
-            talk = await fake.send_message(world.general, world.erin, "no link here, just talk")
-            posted = await fake.send_message(world.general, world.erin, f"<{base}/orchard>")
-            stored = await reply_to(world, posted)
-            assert re.fullmatch(
-                r"Stored #(\d+) “Pear orchard wins regional prize” \(2025-05-04, en, \d+ passages?\)",
-                stored["content"],
-            ), stored["content"]
-            await fake.wait_until(lambda: fake.reactions.get(int(posted["id"])))
-            assert fake.reactions[int(posted["id"])] == [CHECK]
+        base = orchard_site.base_url
+        chat = await fake.send_message(world.general, world.bob, f"look: {base}/orchard")
+        talk = await fake.send_message(world.general, world.erin, "no link here, just talk")
+        posted = await fake.send_message(world.general, world.erin, f"<{base}/orchard>")
+        stored = await reply_to(world, posted)
+        assert re.fullmatch(
+            r"Stored #(\d+) “Pear orchard wins regional prize” \(2025-05-04, en, \d+ passages?\)",
+            stored["content"],
+        ), stored["content"]
+        await fake.wait_until(lambda: fake.reactions.get(int(posted["id"])))
+        assert fake.reactions[int(posted["id"])] == [CHECK]
 
-            again = await fake.send_message(world.general, world.alice, f"{base}/orchard again")
-            await fake.wait_until(lambda: fake.reactions.get(int(again["id"])), timeout=WAIT)
-            assert fake.reactions[int(again["id"])] == [REPEAT]
+        again = await fake.send_message(world.general, world.alice, f"{base}/orchard again")
+        await fake.wait_until(lambda: fake.reactions.get(int(again["id"])), timeout=WAIT)
+        assert fake.reactions[int(again["id"])] == [REPEAT]
 
-            missing = await fake.send_message(world.general, world.erin, f"{base}/gone")
-            refusal = await reply_to(world, missing)
-            assert "404" in refusal["content"] and "\n" not in refusal["content"]
-            assert not fake.reactions.get(int(missing["id"]))
+        missing = await fake.send_message(world.general, world.erin, f"{base}/gone")
+        refusal = await reply_to(world, missing)
+        assert "404" in refusal["content"] and "\n" not in refusal["content"]
+        assert not fake.reactions.get(int(missing["id"]))
 
-            filed = await fake.send_message(
-                world.general, world.erin, "", attachments=[("mill.md", MILL, "text/markdown")]
-            )
-            assert (await reply_to(world, filed))["content"].startswith("Stored #")
-        assert seen == ["/orchard", "/orchard", "/gone"]  # bob's link was never fetched
+        filed = await fake.send_message(
+            world.general, world.erin, "", attachments=[("mill.md", MILL, "text/markdown")]
+        )
+        assert (await reply_to(world, filed))["content"].startswith("Stored #")
+        # Bob's link was never fetched: he is no editor.
+        assert orchard_site.paths() == ["/orchard", "/orchard", "/gone"]
         count = await asyncio.to_thread(
             running.service.count_articles, collections=[guild_of(world.general)]
         )

@@ -12,9 +12,7 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from sqlalchemy import create_engine, text
 from archivist.cli import main
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
+from tests._http_server import page
 
 WONSAN_TITLE = "Lavrov la Wonsan: Kim promite sprijin deplin Moscovei"
 WONSAN_MD = f"""\
@@ -371,33 +370,10 @@ def test_metadata_options_need_a_single_source(cli, files):
     assert result.err.startswith("archivist: ") and len(result.err.strip().splitlines()) == 1
 
 
-class _Pages(BaseHTTPRequestHandler):
-    pages = {"/orchard.html": ORCHARD_HTML}
-
-    def do_GET(self):  # noqa: N802 - the http.server hook name
-        body = self.pages.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def web():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def web(http_server) -> str:
+    """The base URL of a real server on 127.0.0.1 with one article page."""
+    return http_server({"/orchard.html": page(ORCHARD_HTML)}).base_url
 
 
 def test_ingest_url_from_a_local_server(cli, web, monkeypatch):

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, text
 
 from archivist.settings import Settings
 from bot.client import ArchivistBot
-from tests.fakediscord import component_labels, is_ephemeral
+from tests.fakediscord import button_id, component_labels, is_ephemeral
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401
 from tests.test_bot_e2e import (  # noqa: F401 - fixtures
     FERRY,
@@ -37,15 +37,6 @@ CHECK = "\N{WHITE HEAVY CHECK MARK}"
 REPEAT = "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
 
 
-def button(message: dict, label: str) -> str:
-    return next(
-        c["custom_id"]
-        for row in message["components"]
-        for c in row["components"]
-        if c.get("label") == label
-    )
-
-
 def table(settings_or_bot: Settings | ArchivistBot, name: str) -> list:
     settings = (
         settings_or_bot if isinstance(settings_or_bot, Settings) else settings_or_bot.settings
@@ -59,7 +50,7 @@ def table(settings_or_bot: Settings | ArchivistBot, name: str) -> list:
 
 
 async def press(world: World, who, message: dict, label: str, **kw) -> dict:
-    clicked = await world.fake.click(who, message, button(message, label), **kw)
+    clicked = await world.fake.click(who, message, button_id(message, label), **kw)
     return await world.fake.wait_for_reply(clicked, timeout=WAIT)
 
 
@@ -160,7 +151,7 @@ async def test_gaps_page_through_many_questions(world: World, bot: ArchivistBot)
     page = await world.fake.wait_for_reply(listing, timeout=WAIT)
     assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2")
     assert page["embeds"][0]["description"].count("**1×**") == 10
-    pressed = await world.fake.click(world.alice, page, button(page, "Next"))
+    pressed = await world.fake.click(world.alice, page, button_id(page, "Next"))
     await world.fake.wait_for_response(pressed, timeout=WAIT)
     await world.fake.wait_until(
         lambda: world.fake.message(page["id"])["embeds"][0]["footer"]["text"].startswith("Page 2"),

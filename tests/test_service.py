@@ -10,9 +10,10 @@ import threading
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from knowledge import Archivist, Document, KnowledgeConfig
-from knowledge.errors import EmptyDocument, InvalidQuery, NotFound, TooLarge
+from knowledge.errors import EmptyDocument, InvalidQuery, NotFound, StoreError, TooLarge
 
 MIXED_NOTE = """\
 2025-07-12 Lavrov meets Kim Jong Un on the east coast
@@ -105,25 +106,39 @@ def test_nothing_relevant_is_said_plainly(stocked):
     assert answer.excerpts == ()
 
 
+#: Questions written as search syntax, SQL or noise: each is read as plain words.
+#: With "Kim" among them the user gets the passage naming Kim; without a word
+#: the store holds (or beside names no stored text holds) "nothing relevant".
+KIM_AT_WONSAN = "primit de Kim Jong-un la Wonsan"
+
+
 @pytest.mark.parametrize(
-    "question",
+    ("question", "quoted"),
     [
-        'Kim" OR "',
-        "NOT Kim",
-        "Kim*",
-        "title:Kim",
-        "kim AND (",
-        "Kim NEAR/2 Lavrov",
-        "'; DROP TABLE articles; --",
-        "🙂🙂🙂 Kim",
-        "Ким Чен Ын Kim 金正恩",
-        "Kim " * 2500,
+        ('Kim" OR "', KIM_AT_WONSAN),
+        ("NOT Kim", KIM_AT_WONSAN),
+        ("Kim*", KIM_AT_WONSAN),
+        ("title:Kim", KIM_AT_WONSAN),
+        ("kim AND (", KIM_AT_WONSAN),
+        ("Kim NEAR/2 Lavrov", KIM_AT_WONSAN),
+        ("'; DROP TABLE articles; --", None),
+        ("🙂🙂🙂 Kim", KIM_AT_WONSAN),
+        ("Ким Чен Ын Kim 金正恩", None),
+        ("Kim " * 2500, KIM_AT_WONSAN),
     ],
 )
-def test_hostile_questions_are_harmless(stocked, question):
-    answer = stocked.ask(question)  # must not raise
-    assert all(e.quote for e in answer.excerpts)
+def test_hostile_questions_are_read_as_plain_words(stocked, question, quoted):
+    answer = stocked.ask(question)
+    if quoted is None:
+        assert not answer.found and answer.excerpts == ()
+    else:
+        excerpt = answer.excerpts[0]
+        assert quoted in excerpt.quote
+        stored = stocked.article_text(excerpt.article_id)
+        assert stored[excerpt.quote_start : excerpt.quote_end] == excerpt.quote
+        assert "Kim" in {excerpt.quote[s.start : s.end] for s in excerpt.highlights}
     assert stocked.count_articles() == 2
+    assert stocked.ask("seed packets lent").found  # the store still answers
 
 
 # A 10,000-letter run is not a word (too long to index), so not a question.
@@ -204,16 +219,24 @@ def test_unusable_text_is_refused_and_nothing_is_stored(archive, body, error):
     assert archive.stats().passages == 0
 
 
-def test_an_ingest_that_fails_midway_leaves_nothing(archive, monkeypatch):
-    from knowledge import store
-
-    def broken(session, passages, sign):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(store, "_count_terms", broken)
-    with pytest.raises(RuntimeError):
+def test_an_ingest_that_fails_midway_leaves_nothing(archive, sqlite_url):
+    # The database itself refuses the vocabulary counts, written after the
+    # article and its passages: all of it must be rolled back.
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TRIGGER full_disk BEFORE INSERT ON terms "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+        )
+    # Ingest passes the database's own error on today; a StoreError would do as well.
+    with pytest.raises((IntegrityError, StoreError), match="database or disk is full"):
         archive.ingest_text(LIBRARY_NOTE)
-    monkeypatch.undo()
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER full_disk"))
+        assert connection.execute(text("SELECT count(*) FROM passages")).scalar_one() == 0
+    engine.dispose()
     assert archive.count_articles() == 0
     assert archive.stats().passages == 0
     assert not archive.ask("seed bank").found

@@ -337,24 +337,41 @@ def test_examples_are_remembered_after_they_are_removed(archive):
     assert archive.examples_loaded
 
 
-def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
-    # Separate processes, as when the bot and the command line start together.
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url):
+    # Separate processes, as when the bot and the command line start together on
+    # a new store: one migrates it, the others wait and find it ready.
     import subprocess
     import sys
 
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    # Each process imports first, then waits for the word to open: all open at once.
     probe = (
         "import sys; from knowledge import Archivist, KnowledgeConfig;"
+        "print('ready', flush=True); sys.stdin.readline();"
         "Archivist(KnowledgeConfig(database_url=sys.argv[1])).close(); print('ok')"
     )
     runs = [
-        subprocess.Popen([sys.executable, "-c", probe, url], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", probe, store_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
-    outputs = [run.communicate(timeout=60)[0].strip() for run in runs]
-    assert outputs == ["ok"] * 4
-    with Archivist(KnowledgeConfig(database_url=url)) as archive:
+    assert [run.stdout.readline().strip() for run in runs] == ["ready"] * 4
+    for run in runs:
+        run.stdin.write("open\n")
+        run.stdin.flush()
+    finished = [run.communicate(timeout=120) for run in runs]
+    assert [out.strip() for out, _ in finished] == ["ok"] * 4, [err for _, err in finished]
+    with Archivist(KnowledgeConfig(database_url=store_url)) as archive:
         assert archive.count_articles() == 0
+    engine = create_engine(store_url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version FROM schema_version")).scalars().all()
+    engine.dispose()
+    assert sorted(versions) == [1, 2, 3, 4, 5, 6]
 
 
 def test_a_stop_listed_word_that_few_passages_use_counts(archive):

@@ -527,6 +527,26 @@ def test_a_store_emptied_on_purpose_stays_empty(cli):
     assert result.out.startswith("Nothing relevant is stored")
 
 
+def test_min_confidence_decides_whether_a_weak_match_is_shown(cli, tmp_path, monkeypatch):
+    # Two of the question's six words match the bakery passage: a weak match.
+    monkeypatch.setenv("ARCHIVIST_SEMANTIC", "off")  # the share of words alone decides
+    note = tmp_path / "quay.txt"
+    note.write_text(
+        "Quay notes\n\nThe bakery on the quay sells plum cake on Sundays.\n\n"
+        "The ferry crew trained on the new boat all winter.\n",
+        encoding="utf-8",
+    )
+    assert cli("ingest", str(note)).code == 0
+    question = "plum cake prices at the harbour market"
+    monkeypatch.setenv("ARCHIVIST_MIN_CONFIDENCE", "0.05")
+    lenient = cli("ask", question)
+    assert lenient.code == 0
+    assert lenient.lines[0] == "> The bakery on the quay sells **plum** **cake** on Sundays."
+    monkeypatch.setenv("ARCHIVIST_MIN_CONFIDENCE", "0.9")
+    strict = cli("ask", question)
+    assert strict.code == 0 and strict.out.startswith("Nothing relevant is stored")
+
+
 def test_other_collections_are_not_filled_with_examples(cli):
     result = cli("ask", "--collection", "team-notes", "who met Kim and where")
     assert result.code == 0

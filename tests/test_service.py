@@ -10,7 +10,6 @@ import threading
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import IntegrityError
 
 from knowledge import Archivist, Document, KnowledgeConfig
 from knowledge.errors import EmptyDocument, InvalidQuery, NotFound, StoreError, TooLarge
@@ -230,8 +229,9 @@ def test_an_ingest_that_fails_midway_leaves_nothing(archive, sqlite_url):
                 "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
             )
         )
-    # Ingest passes the database's own error on today; a StoreError would do as well.
-    with pytest.raises((IntegrityError, StoreError), match="database or disk is full"):
+    with pytest.raises(
+        StoreError, match="^The database refused the article: database or disk is full$"
+    ):
         archive.ingest_text(LIBRARY_NOTE)
     with engine.begin() as connection:
         connection.execute(text("DROP TRIGGER full_disk"))

@@ -8,21 +8,19 @@ the rest; the label names the input for the user (``archive.jsonl:7``).
 
 from __future__ import annotations
 
-import codecs
 import errno
 import json
 import logging
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.charsets import decode_legacy
+from knowledge.decode import binary_kind, clean_text, decode_text, not_text, printable
 from knowledge.errors import (
     EmptyDocument,
     InputError,
@@ -30,7 +28,7 @@ from knowledge.errors import (
     TooLarge,
     UnsupportedContent,
 )
-from knowledge.extract import codec_for, fallback_title, html_to_document, meta_charset
+from knowledge.extract import fallback_title, html_to_document
 from knowledge.fetch import fetch_url, format_size, parse_content_type
 from knowledge.types import Document
 
@@ -78,73 +76,8 @@ MAX_JSONL_RECORDS = 100_000
 MAX_FILES = 10_000
 #: Directory entries looked at before a walk gives up (a mistaken ``/``).
 MAX_WALK_ENTRIES = 200_000
-#: Share of control characters above which decoded "text" is really binary.
-CONTROL_SHARE_LIMIT = 0.01
-
-_MAGIC = (
-    (b"%PDF-", "a PDF document"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"PK\x03\x04", "a ZIP archive or Office document"),
-    (b"PK\x05\x06", "a ZIP archive"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"\x7fELF", "a program"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document"),
-    (b"SQLite format 3\x00", "an SQLite database"),
-    (b"OggS", "an audio file"),
-    (b"fLaC", "an audio file"),
-    (b"ID3", "an MP3 file"),
-    (b"\x00asm", "a WebAssembly module"),
-)
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def decode_text(
-    data: bytes, *, declared_charset: str | None = None, name: str = "input", html: bool = False
-) -> str:
-    """Bytes to text: refuse binary, honour a BOM, try UTF-8, the declared charset, detection.
-
-    The one decoder for text, files and web pages alike. With ``html``, a page's
-    ``<meta charset>`` counts as declared when nothing else is. Newlines become
-    ``\\n`` and the text is NFC-normalised.
-
-    Raises:
-        UnsupportedContent: binary data, or no encoding reads it cleanly.
-    """
-    if html and codec_for(declared_charset) is None:
-        declared_charset = meta_charset(data)
-    text = _decode(data, declared_charset, name)
-    controls = sum(1 for ch in text[:65536] if ch < " " and ch not in _TEXT_CONTROLS)
-    # A stray escape or two in a long note is not binary; a steady share of them is.
-    if controls > 2 and controls > CONTROL_SHARE_LIMIT * min(len(text), 65536):
-        raise UnsupportedContent(f"{name} looks like a binary file, not text")
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text)
-
-
-def binary_kind(data: bytes) -> str | None:
-    """What binary format ``data`` starts with ("a PDF document"), "" for NULs, else None."""
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            return kind
-    if any(data.startswith(bom) for bom, _ in _BOMS):
-        return None  # UTF-16/32 text is full of NUL bytes
-    return "" if b"\x00" in data[:65536] else None
 
 
 def document_from_text(
@@ -324,8 +257,7 @@ def documents_from_url(url: str, *, config: KnowledgeConfig) -> Document:
     page = fetch_url(url, config)
     kind = binary_kind(page.body)
     if kind is not None:
-        detail = f" ({kind})" if kind else ""
-        raise UnsupportedContent(f"{page.url} looks like a binary file{detail}, not a web page")
+        raise not_text(page.url, kind, "a web page")
     if page.content_type in ("text/html", "application/xhtml+xml") or (
         page.content_type is None and _HTML_START.match(page.body[:4096])
     ):
@@ -345,8 +277,7 @@ def _text_document(
     source_kind: str = "text",
     source_ref: str | None = None,
 ) -> Document:
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
+    text = clean_text(text)
     if not text.strip():
         raise EmptyDocument(f"{name} is empty")
     if date is not None and date.strip():
@@ -433,8 +364,7 @@ def _documents_from_bytes(
     kind = EXTENSIONS.get(suffix) or CONTENT_TYPES.get(media or "")
     binary = binary_kind(data)
     if binary is not None:
-        detail = f" ({binary})" if binary else ""
-        raise UnsupportedContent(f"{name} looks like a binary file{detail}, not text")
+        raise not_text(name, binary)
     if kind is None:  # no extension, or one we have no rule for: sniff
         kind = "html" if _HTML_START.match(data[:4096]) else "text"
     log.debug("Reading %s (%d bytes) as %s", name, len(data), kind)
@@ -465,15 +395,8 @@ def _walk(root: Path, config: KnowledgeConfig) -> Iterator[Outcome]:
 
 
 def _label(path: Path) -> str:
-    """The path as text fit to show and store: undecodable name bytes become U+FFFD.
-
-    A file name that is not UTF-8 reaches Python as lone surrogates, which no
-    database, terminal or JSON encoder accepts.
-    """
-    try:
-        return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        return str(path).encode("utf-8", "replace").decode("utf-8")
+    """The path as text fit to show and store (a file name need not be UTF-8)."""
+    return printable(str(path))
 
 
 def _unsupported_type(name: str) -> UnsupportedContent | None:
@@ -500,38 +423,6 @@ def _file_outcomes(path: Path, config: KnowledgeConfig) -> list[Outcome]:
     except OSError as exc:
         return [(label, InputError(f"Could not read {label}: {exc.strerror or exc}"))]
     return documents_from_bytes(label, data, config=config)
-
-
-def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                raise UnsupportedContent(f"{name} is not valid {codec.upper()} text") from None
-    declared = codec_for(declared_charset)
-    if declared and declared.startswith(("utf-16", "utf-32")):
-        try:
-            return data.decode(declared)
-        except UnicodeError:
-            pass
-    kind = binary_kind(data)
-    if kind is not None:
-        detail = f" ({kind})" if kind else ""
-        raise UnsupportedContent(f"{name} looks like a binary file{detail}, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if declared:
-        try:
-            return data.decode(declared)
-        except (UnicodeError, LookupError):
-            log.debug("%s is not %s as declared", name, declared)
-    text = decode_legacy(data, name=name)
-    if text is not None:
-        return text
-    raise UnsupportedContent(f"{name} is not in a text encoding we can read; save it as UTF-8")
 
 
 # --- Metadata at the top of a text -------------------------------------------------------

@@ -7,8 +7,9 @@ import unicodedata
 
 import pytest
 
+from knowledge.decode import decode_text
 from knowledge.errors import EmptyDocument
-from knowledge.extract import decode_html, fallback_title, html_to_document
+from knowledge.extract import fallback_title, html_to_document
 
 ARTICLE = """<!DOCTYPE html>
 <html lang="en-GB">
@@ -196,6 +197,9 @@ def test_broken_html_does_not_crash_and_keeps_its_text():
 
 
 def test_decode_html_order():
+    def decode_html(data: bytes, charset: str | None = None) -> str:
+        return decode_text(data, declared_charset=charset, html=True)
+
     text = "Ştiri din Brăila"
     assert decode_html(text.encode("utf-8"), "windows-1250") == text
     assert decode_html(codecs.BOM_UTF8 + text.encode("utf-8")) == text

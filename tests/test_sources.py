@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.config import KnowledgeConfig
+from knowledge.decode import decode_text
 from knowledge.errors import (
     EmptyDocument,
     HTTPStatusError,
@@ -20,7 +21,6 @@ from knowledge.errors import (
     UnsupportedContent,
 )
 from knowledge.sources import (
-    decode_text,
     document_from_text,
     documents_from_bytes,
     documents_from_jsonl,

@@ -25,6 +25,7 @@ import unicodedata
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from knowledge.dates import MONTH_NAMES
 from knowledge.types import Link, PassageDraft
 
 if TYPE_CHECKING:
@@ -132,15 +133,6 @@ _BOILERPLATE = frozenset(
         "publicitate", "foto", "lire aussi", "weiterlesen", "mehr lesen", "anzeige",
     ]
 )  # fmt: skip
-_MONTHS = frozenset(
-    """
-    january february march april may june july august september october november december
-    januar februar märz juni juli oktober dezember
-    janvier février mars avril mai juin juillet août septembre octobre novembre décembre
-    ianuarie februarie martie aprilie iunie iulie septembrie octombrie noiembrie decembrie
-    """.split()
-)
-
 # py3langid codes folded into the ISO 639-1 language they are read and searched
 # as; their probabilities add up. Nigerian Pidgin and the French creoles share
 # most words with English and French, and name-heavy English news ("Lavrov shook
@@ -608,7 +600,7 @@ def _ends_sentence(text: str, sentence_start: int, match: re.Match[str], end: in
         if len(word) == 1 and word.isalpha() and token.isupper():
             return next_word in _STARTERS  # J. R. R. Tolkien
         numbered = _skip_space(text, sentence_start, pos) == token_start
-        if word.isdigit() and len(word) <= 3 and (numbered or next_word in _MONTHS):
+        if word.isdigit() and len(word) <= 3 and (numbered or next_word in MONTH_NAMES):
             return False  # "1. Item" lists, "12. Juli"
     elif run in ("...", "…") and pos > 0 and text[pos - 1] in "([":
         return False  # (...) marks an elision inside a quote

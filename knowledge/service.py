@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import embedding, feedback, fulltext, ranking, search, store, text
 from knowledge.config import KnowledgeConfig
+from knowledge.dates import normalize_date
 from knowledge.errors import (
     EmptyDocument,
     InputError,
@@ -751,9 +752,7 @@ def _clean_document(document: Document) -> Document:
     author = _BIDI_CONTROLS.sub("", _clean(document.author) or "") or None
     date = _clean(document.date)
     if date:
-        from knowledge import sources
-
-        iso = sources.normalize_date(date)
+        iso = normalize_date(date)
         if iso is None:
             shown = date.strip()[:40]
             raise InputError(f"Could not read the date {shown!r}; write it as YYYY-MM-DD")

@@ -16,10 +16,10 @@ import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from knowledge.dates import given_date, normalize_date
 from knowledge.decode import binary_kind, clean_text, decode_text, not_text, printable
 from knowledge.errors import (
     EmptyDocument,
@@ -131,20 +131,6 @@ def with_metadata(
     if (iso := given_date(date)) is not None:
         changes["date"] = iso
     return replace(document, **changes) if changes else document
-
-
-def given_date(value: str | None) -> str | None:
-    """A date a user typed, as ISO ("2025-07-12"); None if blank.
-
-    Raises:
-        InputError: it is not a date.
-    """
-    if value is None or not value.strip():
-        return None
-    iso = normalize_date(value)
-    if iso is None:
-        raise InputError(f"Could not read the date {value.strip()!r}; write it as YYYY-MM-DD")
-    return iso
 
 
 def documents_from_jsonl(
@@ -280,11 +266,7 @@ def _text_document(
     text = clean_text(text)
     if not text.strip():
         raise EmptyDocument(f"{name} is empty")
-    if date is not None and date.strip():
-        iso = normalize_date(date)
-        if iso is None:
-            raise InputError(f"Could not read the date {date.strip()!r}; write it as YYYY-MM-DD")
-        date = iso
+    date = given_date(date)
     url = (url or "").strip() or None
     if url is not None and not re.match(r"https?://[^\s/]+", url, re.I):
         raise InputError(f"{url} is not a web address (http:// or https://)")
@@ -492,67 +474,6 @@ def header_metadata(text: str) -> TextHeader:
         language=language.group(1).lower() if language else None,
         body_start=pos,
     )
-
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan", "ianuarie", "ian"),
-            ("february", "feb", "februarie"),
-            ("march", "mar", "martie"),
-            ("april", "apr", "aprilie"),
-            ("may", "mai"),
-            ("june", "jun", "iunie", "iun"),
-            ("july", "jul", "iulie", "iul"),
-            ("august", "aug"),
-            ("september", "sep", "sept", "septembrie"),
-            ("october", "oct", "octombrie"),
-            ("november", "nov", "noiembrie", "noi"),
-            ("december", "dec", "decembrie"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_ISO_DATE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?(?:[T ]\d{1,2}:\d{2}.*)?$")
-_DMY_NUMERIC = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_DAY_MONTH_YEAR = re.compile(r"^(?:(\d{1,2})(?:st|nd|rd|th)?\.?\s+)?([^\W\d_]+)\.?,?\s+(\d{4})$")
-_MONTH_DAY_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
-_WEEKDAY = re.compile(r"^([^\W\d_]+),\s*")
-
-
-def normalize_date(value: str) -> str | None:
-    """An ISO date ("2025-07-12", "2025-07", "2025") from common ways of writing one.
-
-    Accepts ISO dates and timestamps, ``12 July 2025``, ``July 12, 2025``,
-    ``12.07.2025``, month names in English and Romanian. None if unreadable.
-    """
-    value = " ".join(value.split()).strip()
-    if not value:
-        return None
-    weekday = _WEEKDAY.match(value)
-    if weekday and weekday.group(1).lower() not in _MONTHS:
-        value = value[weekday.end() :]  # "Saturday, 12 July 2025"
-    year = month = day = None
-    if match := _ISO_DATE.match(value):
-        year, month, day = (int(g) if g else None for g in match.groups())
-    elif match := _DMY_NUMERIC.match(value):
-        day, month, year = (int(g) for g in match.groups())
-    elif (match := _DAY_MONTH_YEAR.match(value)) and match.group(2).lower() in _MONTHS:
-        day = int(match.group(1)) if match.group(1) else None
-        month, year = _MONTHS[match.group(2).lower()], int(match.group(3))
-    elif (match := _MONTH_DAY_YEAR.match(value)) and match.group(1).lower() in _MONTHS:
-        month, day, year = _MONTHS[match.group(1).lower()], int(match.group(2)), int(match.group(3))
-    else:
-        return None
-    try:
-        Date(year, month or 1, day or 1)
-    except ValueError:
-        return None
-    if month is None:
-        return f"{year:04d}"
-    return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
 
 
 def _lines(text: str, start: int) -> Iterator[tuple[int, int, int]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.config import KnowledgeConfig
+from knowledge.dates import normalize_date
 from knowledge.decode import decode_text
 from knowledge.errors import (
     EmptyDocument,
@@ -27,7 +28,6 @@ from knowledge.sources import (
     documents_from_path,
     documents_from_url,
     list_folder,
-    normalize_date,
 )
 from knowledge.types import Document
 from tests._http_server import page, redirect, serve

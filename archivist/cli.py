@@ -46,6 +46,8 @@ from archivist import render
 from archivist.logs import setup_logging
 from archivist.settings import Settings, SettingsError, load_settings
 from knowledge.errors import InvalidQuery, KnowledgeError
+from knowledge.filetypes import SUPPORTED_LIST
+from knowledge.limits import MAX_EXCERPTS, MAX_GAPS, MAX_LIST
 from knowledge.types import GLOBAL_COLLECTION, IngestOutcome
 
 if TYPE_CHECKING:
@@ -54,8 +56,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROG = "archivist"
-MAX_K = 25  # the service answers with at most 25 excerpts a page
-MAX_LIST = 200  # the service caps a page at 200 too
 STDIN = "stdin"  # how `ingest -` names standard input in its lines and stored source
 
 
@@ -258,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", metavar="QUESTION")
     ask.add_argument(
         "-k",
-        type=_bounded_int(1, MAX_K),
+        type=_bounded_int(1, MAX_EXCERPTS),
         metavar="N",
         help="excerpts per answer (default: ARCHIVIST_TOP_K, 3)",
     )
@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument(
         "--days", type=_bounded_int(1, 36_500), metavar="N", help="look back N days (default: all)"
     )
-    gaps.add_argument("--limit", type=_bounded_int(1, 25), default=25, metavar="N")
+    gaps.add_argument("--limit", type=_bounded_int(1, MAX_GAPS), default=MAX_GAPS, metavar="N")
     gaps.add_argument("--offset", type=_bounded_int(0, 10**9), default=0, metavar="N")
     gaps.add_argument("--json", action="store_true", help="print the gaps as JSON")
     feedback = command(
@@ -388,8 +388,6 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
         if removed:
             ctx.note(f"Removed the {removed} example articles: the store now holds your own.")
     if skipped["files"]:
-        from knowledge.sources import SUPPORTED_LIST
-
         n = skipped["files"]
         other = "other file" if n == 1 else "other files"
         ctx.note(f"{n} {other} in folders skipped (only {SUPPORTED_LIST} are read there)")
@@ -459,18 +457,14 @@ def _refused_line(source: str, message: str) -> str:
 
 def _ingest_folder(ctx: Context, folder: str, skipped: Counter[str]) -> Iterator[IngestOutcome]:
     """Every supported file under ``folder``; the others are counted in ``skipped``."""
-    from knowledge.sources import SUPPORTED_LIST, list_folder
+    from knowledge.sources import list_folder
 
     listing = list_folder(folder)
     skipped["files"] += listing.skipped
     for path in listing.files:
         yield from ctx.service().ingest_path(path, collection=ctx.collection, added_by=ctx.added_by)
-    for label, problem in listing.unreadable:
+    for label, problem in listing.refusals():
         yield IngestOutcome(label, error=str(problem))
-    if listing.problem is not None:
-        yield IngestOutcome(folder, error=str(listing.problem))
-    elif not listing.files and not listing.unreadable:
-        yield IngestOutcome(folder, error=f"no {SUPPORTED_LIST} files there")
 
 
 def _ingest_source(

@@ -48,6 +48,7 @@ from knowledge.errors import (
     Unreachable,
     UnsupportedContent,
 )
+from knowledge.limits import format_size
 
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
@@ -173,14 +174,6 @@ def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
         if key.strip().lower() == "charset":
             charset = val.strip().strip("\"'").lower() or None
     return media.strip().lower() or None, charset
-
-
-def format_size(n: int) -> str:
-    """A byte count for people: 5000000 -> "5 MB", 1500 -> "1.5 kB"."""
-    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= size:
-            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from knowledge.errors import (
     StoreError,
     TooLarge,
 )
+from knowledge.limits import MAX_EXCERPTS, MAX_LIST, MAX_QUESTION_CHARS, format_size
 from knowledge.models import Article, Passage
 from knowledge.passages import split_passages
 from knowledge.types import (
@@ -64,8 +65,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Longest question looked at; the rest is ignored (its first terms count).
-MAX_QUESTION_CHARS = 2000
 MAX_TITLE_CHARS = 300
 #: The longest collection name (the column's width on PostgreSQL).
 MAX_COLLECTION_CHARS = 100
@@ -152,7 +151,7 @@ class Archivist:
     def _check_size(self, content: str) -> None:
         limit = self.config.max_document_bytes
         if len(content.encode("utf-8", "surrogatepass")) > limit:
-            raise TooLarge(f"The text is larger than the {_megabytes(limit)} limit.")
+            raise TooLarge(f"The text is larger than the {format_size(limit)} limit.")
 
     def _collections(self, collections: Iterable[str] | None) -> list[str]:
         if collections:
@@ -445,7 +444,7 @@ class Archivist:
         searched = question[:MAX_QUESTION_CHARS]
         if not text.terms(searched):
             raise InvalidQuery("Your question has no words to search for.")
-        k = max(1, min(k or self.config.top_k, 25))
+        k = max(1, min(k or self.config.top_k, MAX_EXCERPTS))
         with self._session() as session:
             generation = self._refresh_caches(session)
             ranked = ranking.answer_question(
@@ -521,7 +520,7 @@ class Archivist:
         self, *, collections: Iterable[str] | None = None, limit: int = 20, offset: int = 0
     ) -> list[ArticleSummary]:
         """Articles of the collections, newest first."""
-        limit = max(1, min(limit, 200))
+        limit = max(1, min(limit, MAX_LIST))
         with self._session() as session:
             rows = store.list_articles(
                 session, self._collections(collections), limit, max(0, offset)
@@ -727,10 +726,6 @@ class Archivist:
         if article is None:
             raise NotFound(f"There is no article #{article_id} here.")
         return article
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
 
 
 def _clean(value: str | None) -> str | None:

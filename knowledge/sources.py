@@ -29,7 +29,9 @@ from knowledge.errors import (
     UnsupportedContent,
 )
 from knowledge.extract import fallback_title, html_to_document
-from knowledge.fetch import fetch_url, format_size, parse_content_type
+from knowledge.fetch import fetch_url, parse_content_type
+from knowledge.filetypes import CONTENT_TYPES, EXTENSIONS, SUPPORTED_LIST, UNSUPPORTED_EXTENSIONS
+from knowledge.limits import format_size
 from knowledge.types import Document
 
 if TYPE_CHECKING:
@@ -39,39 +41,6 @@ log = logging.getLogger(__name__)
 
 Outcome = tuple[str, Document | KnowledgeError]
 
-#: File extensions we read, and how.
-EXTENSIONS = {
-    ".txt": "text",
-    ".text": "text",
-    ".md": "text",
-    ".markdown": "text",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-CONTENT_TYPES = {
-    "text/plain": "text",
-    "text/markdown": "text",
-    "text/x-markdown": "text",
-    "text/html": "html",
-    "application/xhtml+xml": "html",
-    "application/jsonl": "jsonl",
-    "application/x-ndjson": "jsonl",
-    "application/x-jsonlines": "jsonl",
-}
-SUPPORTED_LIST = ".txt, .md, .html, .jsonl"
-#: Formats we know we cannot read: refused by name, whatever the bytes inside.
-#: Any other file named directly (``README``, ``notes.log``, ``script.py``) is
-#: sniffed for text; a folder walk reads only :data:`EXTENSIONS` and counts the rest.
-UNSUPPORTED_EXTENSIONS = frozenset(
-    ".pdf .doc .docx .odt .rtf .epub .xls .xlsx .ods .ppt .pptx .odp "
-    ".png .jpg .jpeg .gif .webp .bmp .tif .tiff .heic .ico .svg "
-    ".zip .gz .tgz .bz2 .xz .zst .7z .rar .tar .iso .dmg .apk .jar "
-    ".mp3 .m4a .wav .ogg .flac .mp4 .mov .avi .mkv .webm "
-    ".exe .dll .so .dylib .bin .o .a .pyc .class .wasm .db .sqlite".split()
-)
 MAX_JSONL_RECORDS = 100_000
 MAX_FILES = 10_000
 #: Directory entries looked at before a walk gives up (a mistaken ``/``).
@@ -176,10 +145,22 @@ def documents_from_bytes(
 class FolderListing:
     """The files a folder walk reads, and what it passed over."""
 
+    root: Path
     files: tuple[Path, ...]  # supported extensions, sorted, hidden ones left out
     skipped: int = 0  # other files (not hidden) that are not read
     problem: InputError | None = None  # why the walk stopped early
     unreadable: tuple[Outcome, ...] = ()  # folders that could not be listed, and why
+
+    def refusals(self) -> list[Outcome]:
+        """What the walk reports besides its files: folders it could not list, then why it
+        stopped early, or that it found nothing to read."""
+        outcomes = list(self.unreadable)
+        if self.problem is not None:
+            outcomes.append((str(self.root), self.problem))
+        elif not self.files and not self.unreadable:
+            message = f"No {SUPPORTED_LIST} files found in {self.root}"
+            outcomes.append((str(self.root), InputError(message)))
+        return outcomes
 
 
 def list_folder(root: str | Path) -> FolderListing:
@@ -194,7 +175,7 @@ def list_folder(root: str | Path) -> FolderListing:
         unreadable.append((where, InputError(f"Could not read the folder {where}: {reason}")))
 
     skipped, problem = _walk_folder(root, files, cannot_list)
-    return FolderListing(tuple(files), skipped, problem, tuple(unreadable))
+    return FolderListing(root, tuple(files), skipped, problem, tuple(unreadable))
 
 
 def _walk_folder(
@@ -369,11 +350,7 @@ def _walk(root: Path, config: KnowledgeConfig) -> Iterator[Outcome]:
     listing = list_folder(root)
     for path in listing.files:
         yield from _file_outcomes(path, config)
-    yield from listing.unreadable
-    if listing.problem is not None:
-        yield str(root), listing.problem
-    elif not listing.files and not listing.unreadable:
-        yield str(root), InputError(f"No {SUPPORTED_LIST} files found in {root}")
+    yield from listing.refusals()
 
 
 def _label(path: Path) -> str:

@@ -24,7 +24,8 @@ from knowledge.errors import (
     Unreachable,
     UnsupportedContent,
 )
-from knowledge.fetch import address_problem, fetch_url, format_size, parse_content_type
+from knowledge.fetch import address_problem, fetch_url, parse_content_type
+from knowledge.limits import format_size
 from tests._http_server import (
     endless,
     page,

@@ -29,7 +29,7 @@ from archivist.settings import _KEYS, BotSettings, Settings
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.errors import InvalidQuery
-from knowledge.service import MAX_QUESTION_CHARS
+from knowledge.limits import MAX_QUESTION_CHARS
 from knowledge.text import terms
 
 REPO = Path(__file__).resolve().parents[1]

@@ -10,8 +10,7 @@ the text; when all that remains is a caption-sized scrap, the page is refused.
 Metadata (see :mod:`knowledge.pagemeta`): title from trafilatura without the
 site's name or a date around it; the published date the page declares, else a
 date in its title, else htmldate's guess unless only a teaser shows it; author
-from trafilatura; language from the ``lang`` attribute; canonical URL from
-``<link rel=canonical>`` or ``og:url``.
+from trafilatura; canonical URL from ``<link rel=canonical>`` or ``og:url``.
 """
 
 from __future__ import annotations
@@ -61,7 +60,6 @@ _CREDIT = re.compile(r"(?i)(?:\b(?:photos?|fotos?|bild|image|picture|credits?)\s
 _IMAGE_LINK = re.compile(r"(?i)\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)")
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table"})
 _START_TAG = re.compile(r"<[A-Za-z]")
-_LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
 _SPACES = re.compile(r"[^\S\n]+")
 _WHITESPACE = re.compile(r"\s+")
 
@@ -109,7 +107,6 @@ def html_to_document(
             f"{name} nests its HTML more than {MAX_DEPTH} elements deep; "
             "text that deep cannot be read"
         )
-    language = _page_language(tree)
     canonical = _canonical_url(tree, url)
     objects = pagemeta.json_ld(tree)
     structured = pagemeta.structured_body(objects)
@@ -188,7 +185,6 @@ def html_to_document(
         canonical_url=canonical,
         date=date,
         author=_clean_line(extracted.author or "") or None,
-        language=language,
         source_kind=source_kind,
         source_ref=source_ref,
         body_start=body_start,
@@ -327,20 +323,6 @@ def _clean_line(line: str) -> str:
 
 def _same_words(block: str, title: str) -> bool:
     return block.casefold().split() == title.casefold().split()
-
-
-def _page_language(tree: HtmlElement) -> str | None:
-    """ISO 639 code the page declares for itself, if it does."""
-    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    for meta in tree.iterfind(".//meta"):
-        key = (meta.get("http-equiv") or meta.get("property") or meta.get("name") or "").lower()
-        if key in ("content-language", "og:locale", "language"):
-            candidates.append(meta.get("content"))
-    for value in candidates:
-        match = _LANG.match((value or "").strip())
-        if match:
-            return match.group(1).lower()
-    return None
 
 
 def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:

@@ -265,7 +265,6 @@ def _text_document(
         url=url or found.url,
         date=date or found.date,
         author=" ".join((author or "").split()) or found.author,
-        language=found.language,
         source_kind=source_kind,
         source_ref=source_ref,
         body_start=found.body_start,
@@ -395,7 +394,6 @@ class TextHeader:
     date: str | None = None
     author: str | None = None
     url: str | None = None
-    language: str | None = None
     body_start: int = 0
 
 
@@ -409,6 +407,7 @@ _KEYS = {
     "url": "url",
     "link": "url",
     "source": "url",
+    # Read so the line counts as header, not body; the language is decided per passage.
     "language": "language",
     "lang": "language",
 }
@@ -421,7 +420,6 @@ _DATE_ONLY = re.compile(rf"^(?:date\s*:?\s*)?{_DATE_TOKEN}\s*$", re.I)
 _DATE_PREFIX = re.compile(
     rf"^(?:date\s*:?\s*)?{_DATE_TOKEN}(?:\s*[:|\u2013\u2014-]\s*|\s+)(\S.*)$", re.I
 )
-_LANG_CODE = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
 _MAX_TITLE = 200
 _FRONT_MATTER_LINES = 100
 
@@ -440,7 +438,6 @@ def header_metadata(text: str) -> TextHeader:
     else:
         pos = _skip_repeated_title(text, pos, title)
     url = fields.get("url", "")
-    language = _LANG_CODE.match(fields.get("language", "").strip())
     while pos < len(text) and text[pos].isspace():
         pos += 1
     return TextHeader(
@@ -448,7 +445,6 @@ def header_metadata(text: str) -> TextHeader:
         date=date,
         author=" ".join(fields.get("author", "").split()) or None,
         url=url if re.match(r"https?://\S+$", url, re.I) else None,
-        language=language.group(1).lower() if language else None,
         body_start=pos,
     )
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from knowledge import embedding, feedback, fulltext, ranking, search, store, text
 from knowledge.config import KnowledgeConfig
-from knowledge.dates import normalize_date
+from knowledge.dates import given_date, normalize_date
 from knowledge.errors import (
     EmptyDocument,
     InputError,
@@ -282,9 +282,9 @@ class Archivist:
         text_, title, url, date, author, source_ref = (
             _clean(v) for v in (text_, title, url, date, author, source_ref)
         )
-        from knowledge import sources
+        from knowledge import plaintext
 
-        document = sources.document_from_text(
+        document = plaintext.document_from_text(
             text_, title=title, url=url, date=date, author=author, source_ref=source_ref
         )
         return self.ingest_document(document, collection=collection, added_by=added_by)
@@ -305,7 +305,7 @@ class Archivist:
         """
         from knowledge import sources
 
-        sources.given_date(date)  # a bad date fails before the page is fetched
+        given_date(date)  # a bad date fails before the page is fetched
         if _clean(url) != url or not url.isprintable():
             raise InputError("That is not a web address (http:// or https://).")
         collection = self._collection(collection)

@@ -21,8 +21,8 @@ from knowledge.errors import (
     TooLarge,
     UnsupportedContent,
 )
+from knowledge.plaintext import document_from_text
 from knowledge.sources import (
-    document_from_text,
     documents_from_bytes,
     documents_from_jsonl,
     documents_from_path,

@@ -30,7 +30,7 @@ import unicodedata
 
 from charset_normalizer import from_bytes
 
-from knowledge.passages import detect_language
+from knowledge.language import detect_language
 
 log = logging.getLogger(__name__)
 

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING
 from archivist import render
 from archivist.logs import setup_logging
 from archivist.settings import Settings, SettingsError, load_settings
+from knowledge.decode import printable
 from knowledge.errors import InvalidQuery, KnowledgeError
 from knowledge.filetypes import SUPPORTED_LIST
 from knowledge.limits import MAX_EXCERPTS, MAX_GAPS, MAX_LIST
@@ -373,7 +374,7 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
                 kind = "refused"
                 line = _refused_line(outcome.source, outcome.error or "refused")
             counts[kind] += 1
-            print(_printable(line), flush=True)
+            print(printable(line), flush=True)
     if sum(counts.values()) > 1:
         parts = [f"{counts['stored']} stored"]
         if counts["duplicate"]:
@@ -581,7 +582,7 @@ def _ask_batch(ctx: Context, *, k: int, offset: int) -> int:
     failed = 0
     for raw in sys.stdin:
         # Undecodable bytes arrive as lone surrogates; written back they are not UTF-8.
-        question = _printable(raw.strip())
+        question = printable(raw.strip())
         if not question:
             continue
         try:
@@ -765,20 +766,6 @@ def _apply_overrides(settings: Settings, args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, knowledge=knowledge)
 
 
-def _printable(text: str) -> str:
-    """``text`` fit to store and print: undecodable bytes become U+FFFD.
-
-    Python smuggles bytes that are not UTF-8 into ``sys.argv`` (``$'Pool \\xe9'``)
-    and file names as lone surrogates, which no encoder, database or terminal accepts.
-    """
-    if not any("\ud800" <= ch <= "\udfff" for ch in text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:  # a surrogate that did not come from a byte
-        return text.encode("utf-8", "replace").decode("utf-8")
-
-
 def _clean_text_options(args: argparse.Namespace) -> None:
     """Undecodable bytes out of the options that become stored or searched text.
 
@@ -787,9 +774,9 @@ def _clean_text_options(args: argparse.Namespace) -> None:
     for name in ("title", "author", "date", "collection"):
         value = getattr(args, name, None)
         if isinstance(value, str):
-            setattr(args, name, _printable(value))
+            setattr(args, name, printable(value))
     if isinstance(getattr(args, "question", None), list):
-        args.question = [_printable(word) for word in args.question]
+        args.question = [printable(word) for word in args.question]
 
 
 def _one_line(message: str) -> str:
@@ -798,7 +785,7 @@ def _one_line(message: str) -> str:
 
 
 def _error(message: str) -> None:
-    print(_printable(f"{PROG}: {_one_line(message)}"), file=sys.stderr)
+    print(printable(f"{PROG}: {_one_line(message)}"), file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

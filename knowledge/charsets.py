@@ -28,8 +28,6 @@ import logging
 import re
 import unicodedata
 
-from charset_normalizer import from_bytes
-
 from knowledge.language import detect_language
 
 log = logging.getLogger(__name__)
@@ -138,6 +136,8 @@ def _readings(data: bytes):
         # Real UTF-8 with a stray Windows byte or two (a pasted apostrophe).
         text = data.decode("utf-8", "surrogateescape")
         yield "utf-8+cp1252", _SURROGATE.sub(_western, text)
+    from charset_normalizer import from_bytes  # a second's import, needed by few inputs
+
     seen = set()
     guess = from_bytes(data[: 512 * 1024]).best()
     guessed = codec_for(guess.encoding) if guess is not None else None

@@ -31,8 +31,8 @@ class Link:
 class Document:
     """An article ready to be stored: text plus metadata, before splitting.
 
-    Produced by ``knowledge.extract`` / ``knowledge.sources`` from text, HTML,
-    files, URLs or JSON Lines records.
+    Produced by ``knowledge.plaintext``, ``knowledge.extract`` and
+    ``knowledge.sources`` from text, HTML, files, URLs or JSON Lines records.
     """
 
     text: str

@@ -48,7 +48,7 @@ from archivist.settings import Settings, SettingsError, load_settings
 from knowledge.decode import printable
 from knowledge.errors import InvalidQuery, KnowledgeError
 from knowledge.filetypes import SUPPORTED_LIST
-from knowledge.limits import MAX_EXCERPTS, MAX_GAPS, MAX_LIST
+from knowledge.limits import MAX_EXCERPTS, MAX_GAPS, MAX_LISTED
 from knowledge.types import GLOBAL_COLLECTION, IngestOutcome
 
 if TYPE_CHECKING:
@@ -278,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     lister = command("list", "list stored articles, newest first")
-    lister.add_argument("--limit", type=_bounded_int(1, MAX_LIST), default=20, metavar="N")
+    lister.add_argument("--limit", type=_bounded_int(1, MAX_LISTED), default=20, metavar="N")
     lister.add_argument("--offset", type=_bounded_int(0, 10**9), default=0, metavar="N")
 
     show = command("show", "show an article's details and opening passage")

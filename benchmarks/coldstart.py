@@ -32,7 +32,7 @@ import xquad
 
 xquad.use_repo_checkout()
 
-from knowledge import Archivist, KnowledgeConfig, store  # noqa: E402
+from knowledge import Archivist, KnowledgeConfig, database, vectorstore  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DIMENSIONS = 384
@@ -76,17 +76,17 @@ def build(path: Path, articles: int, seed: int) -> None:
             if n == articles:
                 break
             archive.ingest_text(body, title=title)
-    engine = store.open_engine(url)
+    engine = database.open_engine(url)
     sessions = sessionmaker(engine, expire_on_commit=False)
     embedder = SyntheticEmbedder(seed)
     while True:
         with sessions() as session:
-            pending = store.pending_passages(session, 500, split_sentences)
+            pending = vectorstore.pending_passages(session, 500, split_sentences)
         if not pending:
             break
         rows = embed_pending(embedder, pending)
         with sessions() as session, session.begin():
-            store.add_vectors(session, rows)
+            vectorstore.add_vectors(session, rows)
     engine.dispose()
     print(f"built {path} ({articles} articles) in {time.perf_counter() - started:.0f} s")
 

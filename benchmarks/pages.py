@@ -4,9 +4,13 @@ Every page of a folder of saved HTML pages (by default the 82 real pages in
 ``../shared/data/pages`` next to this checkout) is ingested with
 ``archivist ingest``'s code path (``Archivist.ingest_path``) into a fresh
 SQLite store, then the questions of ``benchmarks/data/pages_questions.jsonl``
-are asked with ``svc.ask(question, k=5)``.
+are asked with ``svc.ask(question, k=5)``: with words alone (``lexical``), and,
+where the model runs, with the passages embedded as ``archivist ingest``
+embeds them (``fused``, what a user gets by default). Vectors are kept in
+``benchmarks/.cache`` (see ``embeddings.py``), so only the first run embeds.
 
     python benchmarks/pages.py [--pages DIR] [--questions FILE] [--misses]
+                               [--systems lexical,fused]
 
 Prints extraction figures (pages stored, titles without a site suffix, dates
 found) and retrieval figures (right article at rank 1 and within 5, expected
@@ -26,6 +30,8 @@ from pathlib import Path
 import xquad
 
 xquad.use_repo_checkout()
+
+from embeddings import cached_embedder  # noqa: E402
 
 from knowledge import Archivist, KnowledgeConfig  # noqa: E402
 
@@ -73,11 +79,42 @@ def has_site_suffix(title: str, names: set[str]) -> bool:
     return False
 
 
+def score(archive, answerable, unanswerable, article_of):
+    """Right article at 1 and 5, expected fragment quoted, unanswerable refused."""
+    at1 = at5 = quoted = refused_right = 0
+    misses: list[str] = []
+    for q in answerable:
+        answer = archive.ask(q["question"], k=5)
+        expected = article_of.get(q["page"])
+        ids = [e.article_id for e in answer.excerpts]
+        at1 += bool(ids) and ids[0] == expected
+        hit5 = expected in ids
+        at5 += hit5
+        fragment = _fold(q["fragment"])
+        in_quote = any(fragment in _fold(e.quote) for e in answer.excerpts)
+        quoted += in_quote
+        if not in_quote:
+            misses.append(f"{'@5' if hit5 else '--'}  {q['question']}  ({q['page']})")
+    for q in unanswerable:
+        answer = archive.ask(q["question"], k=5)
+        if not answer.excerpts:
+            refused_right += 1
+        else:
+            misses.append(f"answered  {q['question']}  -> {answer.excerpts[0].title[:50]}")
+    return at1, at5, quoted, refused_right, misses
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=Path, default=DEFAULT_PAGES, help="folder of .html pages")
     parser.add_argument("--questions", type=Path, default=DEFAULT_QUESTIONS)
     parser.add_argument("--misses", action="store_true", help="list each question that missed")
+    parser.add_argument(
+        "--systems",
+        type=lambda value: [v.strip() for v in value.split(",") if v.strip()],
+        default=["lexical", "fused"],
+        help="comma-separated: lexical, fused",
+    )
     args = parser.parse_args()
     pages = sorted(args.pages.glob("*.html"))
     if not pages:
@@ -87,7 +124,7 @@ def main() -> int:
     print(f"{xquad.describe_checkout()}; {len(pages)} pages in {args.pages.resolve()}")
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = KnowledgeConfig(database_url=f"sqlite:///{Path(tmp) / 'pages.db'}")
+        config = KnowledgeConfig(database_url=f"sqlite:///{Path(tmp) / 'pages.db'}", semantic="off")
         with Archivist(config) as archive:
             article_of: dict[str, int] = {}
             refused: list[str] = []
@@ -115,39 +152,40 @@ def main() -> int:
             for line in suffixed:
                 print(f"    suffix   {line}")
 
-            answerable = [q for q in questions if q["page"]]
-            unanswerable = [q for q in questions if not q["page"]]
-            at1 = at5 = quoted = refused_right = 0
-            misses: list[str] = []
-            for q in answerable:
-                answer = archive.ask(q["question"], k=5)
-                expected = article_of.get(q["page"])
-                ids = [e.article_id for e in answer.excerpts]
-                hit1 = bool(ids) and ids[0] == expected
-                hit5 = expected in ids
-                fragment = _fold(q["fragment"])
-                in_quote = any(fragment in _fold(e.quote) for e in answer.excerpts)
-                at1 += hit1
-                at5 += hit5
-                quoted += in_quote
-                if not in_quote:
-                    misses.append(f"{'@5' if hit5 else '--'}  {q['question']}  ({q['page']})")
-            for q in unanswerable:
-                answer = archive.ask(q["question"], k=5)
-                if not answer.excerpts:
-                    refused_right += 1
-                else:
-                    top = answer.excerpts[0]
-                    misses.append(f"answered  {q['question']}  -> {top.title[:50]}")
-            n, m = len(answerable), len(unanswerable)
-            print(f"\nretrieval ({n} answerable questions, {m} not answerable)")
-            print(f"  right article @1        {at1}/{n}  ({at1 / n:.0%})")
-            print(f"  right article @5        {at5}/{n}  ({at5 / n:.0%})")
-            print(f"  sentence in quote @5    {quoted}/{n}  ({quoted / n:.0%})")
-            print(f"  unanswerable refused    {refused_right}/{m}  ({refused_right / m:.0%})")
-            if args.misses:
-                for line in misses:
-                    print(f"    miss  {line}")
+        answerable = [q for q in questions if q["page"]]
+        unanswerable = [q for q in questions if not q["page"]]
+        n, m = len(answerable), len(unanswerable)
+        print(f"\nretrieval ({n} answerable questions, {m} not answerable)")
+        print(
+            f"  {'system':8} {'article @1':>11} {'article @5':>11} {'quote @5':>11} {'refused':>9}"
+        )
+        misses: dict[str, list[str]] = {}
+        embedder = cached_embedder() if "fused" in args.systems else None
+        for system in args.systems:
+            if system == "fused" and embedder is None:
+                print(f"  {system:8} (semantic search cannot run here)")
+                continue
+            settings = KnowledgeConfig(
+                database_url=config.database_url,
+                semantic="on" if system == "fused" else "off",
+                retrieval=system,
+            )
+            with Archivist(settings, embedder=embedder if system == "fused" else None) as archive:
+                while archive.embed_pending(256):
+                    pass
+                at1, at5, quoted, refused_right, missed = score(
+                    archive, answerable, unanswerable, article_of
+                )
+            misses[system] = missed
+            print(
+                f"  {system:8} {at1:>5}/{n} {at1 / n:3.0%} {at5:>5}/{n} {at5 / n:3.0%}"
+                f" {quoted:>5}/{n} {quoted / n:3.0%}"
+                f" {refused_right:>3}/{m} {refused_right / m:3.0%}"
+            )
+        if args.misses:
+            for system, lines in misses.items():
+                for line in lines:
+                    print(f"    {system} miss  {line}")
     return 0
 
 

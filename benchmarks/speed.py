@@ -10,7 +10,7 @@ With semantic search on (the default where the model runs), every question is
 embedded by the real model, as in production. The stored passages are not:
 embedding 100,000 passages takes hours on this machine, so they get random
 unit vectors per sentence, quantised and stored exactly as real ones are
-(``semantic.embed_pending``, ``store.add_vectors``). The search does the same
+(``semantic.embed_pending``, ``vectorstore.add_vectors``). The search does the same
 work on them; only the answers mean nothing. The model's own speed is measured
 apart, on a sample of the stored sentences.
 
@@ -203,13 +203,13 @@ def embedding_throughput(url: str, sample: int) -> Throughput:
     the background embedding does (``semantic.embed_pending``), without storing."""
     from sqlalchemy.orm import sessionmaker
 
-    from knowledge import embedding, semantic, store
+    from knowledge import database, embedding, semantic, vectorstore
     from knowledge.sentences import split_sentences
 
-    engine = store.open_engine(url)
+    engine = database.open_engine(url)
     try:
         with sessionmaker(engine)() as session:
-            pending = store.pending_passages(session, sample, split_sentences)
+            pending = vectorstore.pending_passages(session, sample, split_sentences)
     finally:
         engine.dispose()
     taken, sentences = [], 0

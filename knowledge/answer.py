@@ -32,6 +32,13 @@ MIN_QUOTE = 160
 MIN_QUOTE_BY_MEANING = 240
 #: Most sentences in a run scored as one quote.
 RUN = 3
+#: A run of sentences longer than this many times MAX_QUOTE is one over-long
+#: sentence: a window of it is shown, cut at words.
+OVERLONG = 1.5
+#: Characters of that window shown before its first matched word.
+LEAD = MAX_QUOTE // 3
+#: Characters of an article's address shown as its link's label.
+LINK_LABEL_CHARS = 60
 _URL_LIKE = re.compile(r"^(?:https?://|www\.|discord\.com/channels/)", re.IGNORECASE)
 
 
@@ -64,7 +71,7 @@ def excerpt(
     min_quote = MIN_QUOTE_BY_MEANING if by_meaning else MIN_QUOTE
     first, last = _choose(query, body, sentences, matches, closeness, min_quote)
     start, end = sentences[first][0], sentences[last][1]
-    if end - start > MAX_QUOTE * 1.5:
+    if end - start > MAX_QUOTE * OVERLONG:
         start, end = _window(body, start, end, index)
 
     highlights = []
@@ -193,7 +200,7 @@ def _window(
         if token.term in index:
             anchor = token.start
             break
-    lo = max(start, anchor - MAX_QUOTE // 3)
+    lo = max(start, anchor - LEAD)
     hi = min(end, lo + MAX_QUOTE)
     if lo > start:
         space = body.find(" ", lo, anchor + 1)
@@ -210,7 +217,9 @@ def source_links(passage: Passage, article: Article) -> tuple[Link, ...]:
     """Links quoted in the passage, then the article's URL, then where it was posted."""
     links = [Link(url, label, kind) for url, label, kind in json.loads(passage.links or "[]")]
     if article.url:
-        links.append(Link(article.url, article.url.split("://", 1)[-1][:60], "article"))
+        links.append(
+            Link(article.url, article.url.split("://", 1)[-1][:LINK_LABEL_CHARS], "article")
+        )
     if article.source_ref and _URL_LIKE.match(article.source_ref):
         links.append(Link(article.source_ref, "posted message", "posted"))
     seen: set[str] = set()

@@ -32,7 +32,10 @@ SIMILAR = 88
 MAX_VARIANTS = 3
 #: Titles looked through when suggesting articles.
 MAX_TITLES = 5000
+#: Suggestions offered at once: Discord's autocomplete shows no more.
 MAX_CHOICES = 25
+#: Characters of a typed title compared: a title is rarely longer.
+MAX_TYPED = 200
 
 
 def clean_question(question: str) -> str:
@@ -220,7 +223,7 @@ def suggest_articles(
     """Articles whose title is like ``typed`` (rapidfuzz), best first; the newest when
     nothing is typed. A number typed first puts that article first."""
     rows = store.article_titles(session, collections, MAX_TITLES)
-    typed = " ".join(typed.split())[:200]
+    typed = " ".join(typed.split())[:MAX_TYPED]
     if not typed:
         return [ArticleChoice(i, t, d) for i, t, d in rows[:MAX_CHOICES]]
     chosen: list[tuple[int, str, str | None]] = []

@@ -77,7 +77,7 @@ _SQLITE_CANDIDATES = """
 SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features, p.heading
 FROM (
     SELECT rowid AS id, bm25(passage_fts, 1.0, 0.4) AS rank
-    FROM passage_fts WHERE passage_fts MATCH :match
+    FROM passage_fts WHERE passage_fts MATCH :words
     ORDER BY rank LIMIT :wide
 ) AS top
 JOIN passages AS p ON p.id = top.id
@@ -90,7 +90,7 @@ LIMIT :limit
 _SQLITE_CANDIDATES_SCOPED = """
 SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features, p.heading
 FROM passage_fts JOIN passages AS p ON p.id = passage_fts.rowid
-WHERE passage_fts MATCH :match AND p.collection IN :collections
+WHERE passage_fts MATCH :words AND p.collection IN :collections
 ORDER BY bm25(passage_fts, 1.0, 0.4)
 LIMIT :limit
 """
@@ -195,15 +195,10 @@ class SQLiteFTS5:
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int
     ) -> list[CandidateRow]:
-        words = _safe(words)
-        if not words or not collections:
+        params = _params(words, collections, limit, '"{}"', " OR ")
+        if params is None:
             return []
-        params = {
-            "match": " OR ".join(f'"{w}"' for w in words),
-            "collections": list(collections),
-            "limit": limit,
-            "wide": limit * 2,
-        }
+        params["wide"] = limit * 2
         rows = _rows(session, _SQLITE_CANDIDATES, params)
         if len(rows) < limit:
             # Fewer than asked: either there are no more, or the collections are
@@ -216,7 +211,7 @@ _POSTGRES_CANDIDATES = """
 SELECT p.id, p.article_id, p.body_terms, p.context_terms, p.features, p.heading
 FROM (
     SELECT id, ts_rank(search, q, 1) AS rank
-    FROM passages, to_tsquery('simple', :query) AS q
+    FROM passages, to_tsquery('simple', :words) AS q
     WHERE search @@ q AND collection IN :collections
     ORDER BY rank DESC, id
     LIMIT :limit
@@ -304,15 +299,21 @@ class PostgresTSVector:
     def candidates(
         self, session: Session, words: Sequence[str], collections: Sequence[str], limit: int
     ) -> list[CandidateRow]:
-        words = _safe(words)
-        if not words or not collections:
-            return []
-        params = {
-            "query": " | ".join(f"'{w}'" for w in words),
-            "collections": list(collections),
-            "limit": limit,
-        }
-        return _rows(session, _POSTGRES_CANDIDATES, params)
+        params = _params(words, collections, limit, "'{}'", " | ")
+        return [] if params is None else _rows(session, _POSTGRES_CANDIDATES, params)
+
+
+def _params(
+    words: Sequence[str], collections: Sequence[str], limit: int, quoted: str, separator: str
+) -> dict | None:
+    """Parameters of a candidates query: ``words``, the safe words each ``quoted``
+    (so that it is a word, never syntax) and joined by the backend's "or"; None
+    when there is nothing to search."""
+    words = _safe(words)
+    if not words or not collections:
+        return None
+    match = separator.join(quoted.format(w) for w in words)
+    return {"words": match, "collections": list(collections), "limit": limit}
 
 
 def _rows(session: Session, sql: str, params: dict) -> list[CandidateRow]:

@@ -19,12 +19,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, inspect, select
+from sqlalchemy import Engine, inspect, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from knowledge import fulltext, store
+from knowledge import database, fulltext, store, vectorstore
 from knowledge.errors import StoreError
 from knowledge.models import Meta, Passage, PassageVector, SchemaVersion
 
@@ -75,7 +75,7 @@ def check_store(
     Raises:
         StoreError: the database cannot be opened at all.
     """
-    engine = store.open_engine(database_url)
+    engine = database.open_engine(database_url)
     try:
         first = _examine(engine, model)
         if not repair or not any(p.repair for p in first[1]):
@@ -145,7 +145,7 @@ def _examine(
 
 def _schema(connection: Connection, ok: list, problems: list[_Problem]) -> bool:
     """The migrations; False when the rest cannot be checked."""
-    latest = store.MIGRATIONS[-1][0]
+    latest = database.MIGRATIONS[-1][0]
     schema = connection.dialect.default_schema_name
     if not inspect(connection).has_table("schema_version", schema=schema):
         problems.append(
@@ -184,7 +184,7 @@ def _schema(connection: Connection, ok: list, problems: list[_Problem]) -> bool:
                 "schema",
                 f"the store is at version {current}; this Archivist upgrades it to {latest}",
                 f"{REPAIR}, or start the bot: the upgrade runs by itself and keeps every article",
-                lambda c: store.migrate(c.engine),
+                lambda c: database.migrate(c.engine),
             )
         )
         return False
@@ -196,7 +196,7 @@ def _index(connection: Connection, session: Session, ok: list, problems: list[_P
     backend = fulltext.for_dialect(connection.dialect.name)
     sample = []
     # Spread over the store, and cheap: every n-th passage by id.
-    count = session.execute(select(func.count(Passage.id))).scalar_one()
+    count = store.count_passages(session)
     step = max(1, count // SAMPLE)
     rows = session.execute(
         select(Passage.id, Passage.body_terms)
@@ -276,15 +276,11 @@ def _vectors(
     problems: list[_Problem],
     notes: list,
 ) -> None:
-    vectors = store.count_vectors(session)
+    vectors = vectorstore.count_vectors(session)
     recorded = store.get_meta(session, "embedding_model")
     if not vectors and recorded is None:
         return  # semantic search never ran on this store: nothing to check
-    orphans = session.execute(
-        select(func.count(PassageVector.passage_id))
-        .outerjoin(Passage, Passage.id == PassageVector.passage_id)
-        .where(Passage.id.is_(None))
-    ).scalar_one()
+    orphans = vectorstore.count_orphans(session)
     if orphans:
         problems.append(
             _Problem(
@@ -294,11 +290,7 @@ def _vectors(
                 _delete_orphans,
             )
         )
-    strays = session.execute(
-        select(func.count(PassageVector.passage_id))
-        .join(Passage, Passage.id == PassageVector.passage_id)
-        .where(Passage.collection != PassageVector.collection)
-    ).scalar_one()
+    strays = vectorstore.count_misfiled(session)
     if strays:
         problems.append(
             _Problem(
@@ -309,14 +301,13 @@ def _vectors(
                 _refile,
             )
         )
-    sizes = session.execute(select(func.count(func.distinct(func.length(PassageVector.summary)))))
-    if sizes.scalar_one() > 1:
+    if vectorstore.count_sizes(session) > 1:
         problems.append(
             _Problem(
                 "vectors",
                 "vectors of different sizes are stored: they come from different models",
                 f"{REPAIR}, then `archivist embed`: it forgets them all and they are made again",
-                _in_session(store.drop_vectors),
+                _in_session(vectorstore.drop_vectors),
             )
         )
     if vectors and recorded is None:
@@ -325,7 +316,7 @@ def _vectors(
                 "vectors",
                 "vectors are stored but not which model made them",
                 f"{REPAIR}, then `archivist embed`: it forgets them and they are made again",
-                _in_session(store.drop_vectors),
+                _in_session(vectorstore.drop_vectors),
             )
         )
     elif embedding_model is not None and recorded not in (None, embedding_model):
@@ -338,12 +329,8 @@ def _vectors(
                 "made again",
             )
         )
-    passages = session.execute(select(func.count(Passage.id))).scalar_one()
-    pending = session.execute(
-        select(func.count(Passage.id))
-        .outerjoin(PassageVector, PassageVector.passage_id == Passage.id)
-        .where(PassageVector.passage_id.is_(None))
-    ).scalar_one()
+    passages = store.count_passages(session)
+    pending = vectorstore.count_pending(session)
     if pending:
         notes.append(
             (

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from knowledge import answer, search, store
+from knowledge import answer, search, store, text
 from knowledge.errors import InvalidQuery
 from knowledge.sentences import split_sentences
 
@@ -76,8 +76,12 @@ MIN_SPREAD = 0.02
 UNKNOWN_NAME_FLOOR = 1.3
 #: How much less must match when the question's language is not the store's.
 CROSS_LANGUAGE_FLOOR = 0.8
-#: A term matched at least this closely is the word itself or a sure form of it.
-SURE_MATCH = 0.85
+#: Share of the floor enough for a passage whose own text holds two of the
+#: question's words, or one of its names: that is evidence beyond coverage.
+STRONG_FLOOR_SHARE = 0.5
+#: The quote-kind bonus is split between the whole quote and its sentences
+#: that hold a matched word: full weight where the kind stands beside one.
+QUOTE_BONUS_SHARE = 0.5
 #: Passages scoring below this share of the best are not worth showing
 #: (lexical scores), or this many standard deviations below it (fused).
 TRAILING_SHARE = 0.25
@@ -231,9 +235,9 @@ def _lexical(
     for scored in ranked[:drafts]:
         if scored.passage_id in drafted and scored.body_matches:
             excerpt = drafted[scored.passage_id]
-            # Full weight where the kind stands beside a matched word.
-            scored.score += 0.5 * search.quote_bonus(query, excerpt.quote)
-            scored.score += 0.5 * search.quote_bonus(query, _matched_sentences(excerpt))
+            matched = _matched_sentences(excerpt)
+            scored.score += QUOTE_BONUS_SHARE * search.quote_bonus(query, excerpt.quote)
+            scored.score += (1 - QUOTE_BONUS_SHARE) * search.quote_bonus(query, matched)
     ranked.sort(key=lambda s: (-s.score, s.passage_id))
     return ranked, drafted
 
@@ -298,9 +302,9 @@ def _lexically_sure(
     if unknown_name:
         return False
     strong = len(scored.body_matches) >= 2 or any(
-        scored.body_matches.get(name, 0.0) >= SURE_MATCH for name in query.names
+        scored.body_matches.get(name, 0.0) >= search.SURE_MATCH for name in query.names
     )
-    return strong and scored.coverage >= 0.5 * floor
+    return strong and scored.coverage >= STRONG_FLOOR_SHARE * floor
 
 
 def _lexically_relevant(
@@ -342,7 +346,8 @@ def _question_vector(
 ) -> tuple[np.ndarray, Similarities]:
     import numpy as np  # only where semantic search runs: it comes with the model
 
-    vector = np.asarray(searcher.embedder.queries([question])[0], dtype=np.float32)
+    # Chat filler is never searched for by its words; by meaning neither.
+    vector = np.asarray(searcher.embedder.queries([text.without_chat(question)])[0], np.float32)
     return vector, searcher.vectors.similarities_in(snapshot, vector, collections)
 
 

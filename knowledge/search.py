@@ -44,8 +44,24 @@ VOCABULARY_SCAN = 3000
 EXPANSIONS = 40
 #: Similarity below which a stored word does not count as the query term.
 MIN_SIMILARITY = 0.72
+#: Similarity of a stored word sharing a form (lemma, stem) with the term: as
+#: sure as the word itself short of being it, and a bar no spelling likeness
+#: reaches.
+SAME_FORM = 0.95
+#: A term matched at least this closely is the word itself or a sure form of it
+#: (a cognate sharing the stem scores this much).
+SURE_MATCH = 0.85
 #: Similarity of cognates that share a stem only once spelled alike.
 COGNATE_SIMILARITY = 0.8
+#: Spelling likeness (Indel) a word under 7 letters needs to count: short words
+#: differ in few letters and mean different things (start, state).
+SHORT_WORD_LIKENESS = 0.85
+#: Jaro-Winkler likeness from which two names are one transliterated apart
+#: (Sergey ~ Serghei), and what is taken off it: a name is never a sure match.
+NAME_LIKENESS = 0.88
+NAME_DISCOUNT = 0.12
+#: A language counts as the store's when at least this share of passages is in it.
+STORE_LANGUAGE_SHARE = 0.05
 #: BM25 parameters and the weight of title/heading matches relative to body ones.
 K1, B = 1.2, 0.75
 CONTEXT_WEIGHT = 0.8
@@ -233,7 +249,7 @@ def similarity(term: str, word: str, languages: tuple[str, ...] = text.LANGUAGES
     term_forms = text.variants(term, languages) | {term}
     word_forms = text.variants(word, languages) | {word}
     if term_forms & word_forms:
-        return 0.95
+        return SAME_FORM
     # Ties broken by spelling: set order changes with every process's hash seed.
     shortest_term = min(term_forms, key=_length_then_spelling)
     shortest_word = min(word_forms, key=_length_then_spelling)
@@ -242,7 +258,7 @@ def similarity(term: str, word: str, languages: tuple[str, ...] = text.LANGUAGES
     best = 0.0
     # Cognates across languages share their stem: discuss ~ discut(at).
     if shared >= 5 and shared >= shorter - 1:
-        best = 0.85
+        best = SURE_MATCH
     else:
         # ... also when spelled apart: pharmacy ~ farmacie, physician ~ fizician.
         term_key, word_key = text.cognate_key(shortest_term), text.cognate_key(shortest_word)
@@ -255,13 +271,13 @@ def similarity(term: str, word: str, languages: tuple[str, ...] = text.LANGUAGES
         # (start, state): they must be closer to count. Spelling variants
         # keep their first letter; heating and eating are different words.
         close = Indel.normalized_similarity(term, word)
-        if shortest >= 7 or close >= 0.85:
-            best = max(best, close * 0.95)
+        if shortest >= 7 or close >= SHORT_WORD_LIKENESS:
+            best = max(best, close * SAME_FORM)
     # Names transliterated differently keep their opening: Sergey ~ Serghei.
     if shortest >= 5 and Prefix.similarity(term, word) >= 4:
         jaro = JaroWinkler.similarity(term, word)
-        if jaro >= 0.88:
-            best = max(best, jaro - 0.12)
+        if jaro >= NAME_LIKENESS:
+            best = max(best, jaro - NAME_DISCOUNT)
     return best if best >= MIN_SIMILARITY else 0.0
 
 
@@ -306,7 +322,7 @@ class Expander:
         return self._facts(session)[0]
 
     def languages(self, session: Session) -> frozenset[str]:
-        """Languages of at least 5% of the stored passages."""
+        """Languages of at least :data:`STORE_LANGUAGE_SHARE` of the stored passages."""
         return self._facts(session)[1]
 
     def _facts(self, session: Session) -> tuple[int, frozenset[str]]:
@@ -317,7 +333,9 @@ class Expander:
             return cached[1], cached[2]
         counts = store.language_counts(session)
         total = max(sum(counts.values()), 1)
-        languages = frozenset(lang for lang, n in counts.items() if lang and n >= 0.05 * total)
+        languages = frozenset(
+            lang for lang, n in counts.items() if lang and n >= STORE_LANGUAGE_SHARE * total
+        )
         with self._lock:
             self._total = (now, total, languages)
         return total, languages
@@ -363,7 +381,7 @@ class Expander:
         # The term is as common as its most common sure form (itself, its
         # lemma or stem); only where it has none, as its closest cognate. A
         # loose cognate (stators ~ states) must not make a rare word common.
-        df = max((dfs[w] for w, s in best if s >= 0.95), default=0)
+        df = max((dfs[w] for w, s in best if s >= SAME_FORM), default=0)
         if not df and best:
             top = best[0][1]
             df = max(dfs[w] for w, s in best if s == top)
@@ -419,7 +437,7 @@ def candidate_words(query: Query, budget: int) -> list[str]:
     for qt in query.terms:
         ordered = sorted(qt.expansions.items(), key=lambda kv: -kv[1])
         for n, (word, similarity_) in enumerate(ordered):
-            if similarity_ >= 0.85 or n < FUZZY_LOOKUPS:
+            if similarity_ >= SURE_MATCH or n < FUZZY_LOOKUPS:
                 value[word] = max(similarity_ * qt.weight, value.get(word, 0.0))
                 postings[word] = qt.frequencies.get(word, 0)
     chosen: list[str] = []
@@ -474,7 +492,7 @@ def rank(
             if tf[i]:
                 # A word already in the title or heading says less about which
                 # of the article's passages answers: the article is about it.
-                known = TOPIC_DISCOUNT if context_best[i] >= 0.85 else 1.0
+                known = TOPIC_DISCOUNT if context_best[i] >= SURE_MATCH else 1.0
                 score += known * qt.weight * body_best[i] * (tf[i] * (K1 + 1)) / (tf[i] + norm)
                 matches[qt.term] = body_best[i]
             score += CONTEXT_WEIGHT * qt.weight * context_best[i]

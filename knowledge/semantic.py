@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from knowledge import store
+from knowledge import store, vectorstore
 from knowledge.sentences import split_sentences
 
 if TYPE_CHECKING:
@@ -52,8 +52,8 @@ def _normalised(vector: np.ndarray) -> np.ndarray:
     return vector / norm if norm else vector
 
 
-def embed_pending(embedder: Embedder, pending: Sequence[store.PendingPassage]) -> list[dict]:
-    """Vectors for passages waiting for them, as rows for ``store.add_vectors``."""
+def embed_pending(embedder: Embedder, pending: Sequence[vectorstore.PendingPassage]) -> list[dict]:
+    """Vectors for passages waiting for them, as rows for ``vectorstore.add_vectors``."""
     texts = [t for p in pending for t in p.texts]
     if not texts:
         return []
@@ -96,18 +96,18 @@ def embed_some(sessions: Callable[[], Session], embedder: Embedder, limit: int) 
         postgres = probe.get_bind().dialect.name == "postgresql"
     if postgres:
         with sessions() as session, session.begin():
-            pending = store.pending_passages(session, limit, split_sentences, claim=True)
+            pending = vectorstore.pending_passages(session, limit, split_sentences, claim=True)
             if not pending:
                 return 0
-            store.add_vectors(session, embed_pending(embedder, pending))
+            vectorstore.add_vectors(session, embed_pending(embedder, pending))
         return len(pending)
     with sessions() as session:
-        pending = store.pending_passages(session, limit, split_sentences)
+        pending = vectorstore.pending_passages(session, limit, split_sentences)
     if not pending:
         return 0
     rows = embed_pending(embedder, pending)
     with sessions() as session, session.begin():
-        store.add_vectors(session, rows)
+        vectorstore.add_vectors(session, rows)
     return len(pending)
 
 
@@ -252,10 +252,10 @@ class VectorIndex:
     def _reload(session: Session, generation: int, old: Snapshot | None) -> Snapshot:
         """Bring the matrix up to date: keep the rows still stored, add the new ones."""
         if old is None or not len(old.ids):
-            expected = store.count_vectors(session)
-            chunks = store.vector_index_rows(session)
+            expected = vectorstore.count_vectors(session)
+            chunks = vectorstore.vector_index_rows(session)
             return _snapshot(generation, chunks, expected, (), None)
-        now = np.asarray(store.vector_ids(session), dtype=np.int64)
+        now = np.asarray(vectorstore.vector_ids(session), dtype=np.int64)
         keep = np.isin(old.ids, now)
         added = now[~np.isin(now, old.ids)]
         chunks: Iterable[list] = []
@@ -263,7 +263,7 @@ class VectorIndex:
             wanted = set(added.tolist())
             chunks = (
                 [r for r in chunk if r[0] in wanted]
-                for chunk in store.vector_index_rows(session, int(added.min()) - 1)
+                for chunk in vectorstore.vector_index_rows(session, int(added.min()) - 1)
             )
         kept = (old.ids[keep], old.codes[keep], old.languages[keep], old.matrix[keep])
         return _snapshot(generation, chunks, len(added), old.names, kept)
@@ -307,7 +307,9 @@ class VectorIndex:
         missing = [p for p in passage_ids if p not in cached]
         if missing:
             loaded = {}
-            for pid, (vectors, scales, bounds) in store.sentence_vectors(session, missing).items():
+            for pid, (vectors, scales, bounds) in vectorstore.sentence_vectors(
+                session, missing
+            ).items():
                 # Kept as stored (int8 and scales): a quarter of float32 in memory.
                 bounds_array = np.frombuffer(bounds, dtype=np.int32).reshape(-1, 2)
                 loaded[pid] = (

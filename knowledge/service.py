@@ -8,70 +8,61 @@ serve many threads (the bot runs calls through ``asyncio.to_thread``).
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import logging
-import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from datetime import UTC, datetime
-from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from knowledge import embedding, feedback, fulltext, ranking, search, store, text
+from knowledge import (
+    database,
+    embedding,
+    feedback,
+    fulltext,
+    ingest,
+    limits,
+    ranking,
+    search,
+    store,
+    text,
+    vectorstore,
+)
 from knowledge.config import KnowledgeConfig
-from knowledge.dates import given_date, normalize_date
 from knowledge.errors import (
-    EmptyDocument,
     InputError,
     InvalidQuery,
     KnowledgeError,
     NotFound,
     StoreError,
-    TooLarge,
 )
-from knowledge.limits import MAX_EXCERPTS, MAX_LIST, MAX_QUESTION_CHARS, format_size
-from knowledge.models import Article, Passage
-from knowledge.passages import split_passages
+from knowledge.models import Article
 from knowledge.types import (
     EXAMPLES_COLLECTION,
     GLOBAL_COLLECTION,
     Answer,
-    ArticleChoice,
     ArticleDetail,
     ArticleSummary,
-    Document,
-    Forgotten,
-    GapReport,
-    HelpfulPair,
     Ingested,
     IngestOutcome,
     Stats,
     VoteRecorded,
 )
-from knowledge.urls import canonical_url
 
 # knowledge.sources (trafilatura, lxml, charset detection, the HTTP client) is
 # imported by the ingest methods that need it: a question never does.
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from knowledge.semantic import EmbeddingWorker
+    from knowledge.types import ArticleChoice, Document, Forgotten, GapReport, HelpfulPair
 
 log = logging.getLogger(__name__)
 
-MAX_TITLE_CHARS = 300
-#: The longest collection name (the column's width on PostgreSQL).
-MAX_COLLECTION_CHARS = 100
-#: Characters that reorder the text around them: a title holding one can turn
-#: the line it is printed in (terminal, Discord) backwards.
-_BIDI_CONTROLS = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: Characters of a database's error kept in the one-line message.
+MAX_REASON_CHARS = 300
 
 
 def _store_errors(method):
@@ -83,7 +74,7 @@ def _store_errors(method):
             return method(*args, **kwargs)
         except SQLAlchemyError as exc:
             reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
-            raise StoreError(f"The database failed: {reason[:300]}") from exc
+            raise StoreError(f"The database failed: {reason[:MAX_REASON_CHARS]}") from exc
 
     return wrapper
 
@@ -108,8 +99,8 @@ class Archivist:
             self.semantic = embedding.semantic_status(self.config.semantic)
             if self.semantic.enabled:
                 embedder = embedding.shared_embedder()
-        self._engine = store.open_engine(self.config.database_url)
-        store.migrate(self._engine)
+        self._engine = database.open_engine(self.config.database_url)
+        database.migrate(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
         self._expander = search.Expander()
         self._embedder = embedder
@@ -148,14 +139,9 @@ class Archivist:
         """The database URL with any password hidden."""
         return self._engine.url.render_as_string(hide_password=True)
 
-    def _check_size(self, content: str) -> None:
-        limit = self.config.max_document_bytes
-        if len(content.encode("utf-8", "surrogatepass")) > limit:
-            raise TooLarge(f"The text is larger than the {format_size(limit)} limit.")
-
     def _collections(self, collections: Iterable[str] | None) -> list[str]:
         if collections:
-            return [_collection_name(c) for c in dict.fromkeys(collections)]
+            return [limits.collection_name(c) for c in dict.fromkeys(collections)]
         # Callers that name no collection (the command line) see the example
         # articles with the shared one; the bot names its collections, so a
         # Discord server never sees them.
@@ -164,7 +150,7 @@ class Archivist:
         return [self.config.default_collection]
 
     def _collection(self, collection: str | None) -> str:
-        return _collection_name(collection) if collection else self.config.default_collection
+        return limits.collection_name(collection) if collection else self.config.default_collection
 
     def _session(self) -> Session:
         return self._sessions()
@@ -193,61 +179,22 @@ class Archivist:
             TooLarge: over ``max_document_bytes``.
         """
         collection = self._collection(collection)
-        document = _clean_document(document)
-        added_by = _clean(added_by)
-        body = document.text[document.body_start :]
-        if not body.strip():
-            raise EmptyDocument("There is no text to store.")
-        self._check_size(document.text)
-        drafts = split_passages(
-            document.text, document.body_start, heading_starts=document.heading_starts
-        )
-        if not drafts:
-            raise EmptyDocument("There is no readable text to store.")
-        title = _title(document)
-        fingerprint = hashlib.sha256(text.search_text(body).encode()).hexdigest()
-        canonical = canonical_url(document.canonical_url or document.url)
-        url = document.url or document.canonical_url
-        languages = Counter(d.language for d in drafts if d.language)
-        passages = []
-        for draft in drafts:
-            passage_text = document.text[draft.start : draft.end]
-            passages.append(
-                store.NewPassage(
-                    start=draft.start,
-                    end=draft.end,
-                    heading=draft.heading,
-                    language=draft.language,
-                    links=json.dumps([[ln.url, ln.label, ln.kind] for ln in draft.links]),
-                    body_terms=text.search_text(passage_text),
-                    context_terms=text.search_text(f"{title}\n{draft.heading or ''}"),
-                    features=search.answer_kinds(passage_text),
-                )
-            )
-        article = Article(
+        prepared = ingest.prepare(
+            document,
             collection=collection,
-            title=title,
-            url=url,
-            canonical_url=canonical,
-            fingerprint=fingerprint,
-            published=document.date,
-            author=(document.author or None) and document.author[:200],
-            languages=",".join(lang for lang, _ in languages.most_common()),
-            text=document.text,
-            body_start=document.body_start,
-            source_kind=document.source_kind,
-            source_ref=document.source_ref,
             added_by=added_by,
-            added_at=datetime.now(UTC),
+            max_bytes=self.config.max_document_bytes,
         )
-        urls = {u for u in (canonical, canonical_url(document.url), url) if u}
+        article = prepared.article
         for attempt in range(2):
             try:
                 with self._session() as session, session.begin():
-                    existing = store.find_duplicate(session, collection, fingerprint, urls)
+                    existing = store.find_duplicate(
+                        session, collection, prepared.fingerprint, prepared.urls
+                    )
                     if existing is not None:
                         return Ingested(_summary(existing), duplicate=True)
-                    store.add_article(session, article, passages)
+                    store.add_article(session, article, prepared.passages)
                     summary = _summary(article)
                 break
             except IntegrityError:
@@ -255,7 +202,7 @@ class Archivist:
                 # our insert: look again, and report it as the duplicate.
                 if attempt:
                     raise
-                article = _fresh_copy(article)
+                article = ingest.fresh_copy(article)
             except DBAPIError as exc:
                 reason = " ".join(str(exc.orig).split())
                 raise StoreError(f"The database refused the article: {reason}") from exc
@@ -278,14 +225,14 @@ class Archivist:
         source_ref: str | None = None,
     ) -> Ingested:
         """Store pasted text; a first short line is taken as its title unless given."""
-        self._check_size(text_)
-        text_, title, url, date, author, source_ref = (
-            _clean(v) for v in (text_, title, url, date, author, source_ref)
-        )
-        from knowledge import plaintext
-
-        document = plaintext.document_from_text(
-            text_, title=title, url=url, date=date, author=author, source_ref=source_ref
+        document = ingest.from_text(
+            text_,
+            title=title,
+            url=url,
+            date=date,
+            author=author,
+            source_ref=source_ref,
+            max_bytes=self.config.max_document_bytes,
         )
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
@@ -303,14 +250,9 @@ class Archivist:
 
         ``title``, ``date`` and ``author``, when given, replace what the page says.
         """
-        from knowledge import sources
-
-        given_date(date)  # a bad date fails before the page is fetched
-        if _clean(url) != url or not url.isprintable():
-            raise InputError("That is not a web address (http:// or https://).")
+        ingest.check_url(url, date)  # a bad address or date fails before the fetch
         collection = self._collection(collection)
-        document = sources.documents_from_url(url, config=self.config)
-        document = sources.with_metadata(document, title=title, date=date, author=author)
+        document = ingest.from_url(url, title=title, date=date, author=author, config=self.config)
         return self.ingest_document(document, collection=collection, added_by=added_by)
 
     def ingest_bytes(
@@ -331,27 +273,19 @@ class Archivist:
         ``title``, ``date`` and ``author``, when given, replace what the file says;
         they apply to a file that holds one article only.
         """
-        name = _clean(name) or "file"
-        source_ref = _clean(source_ref)
-        if content_type is not None and not content_type.isprintable():
-            content_type = None  # a header cannot hold control characters: ignore it
-        from knowledge import sources
-
+        name = limits.clean(name) or "file"
         try:
             collection = self._collection(collection)
-            parsed = sources.documents_from_bytes(
-                name, data, content_type=content_type, config=self.config, source_ref=source_ref
+            parsed = ingest.from_bytes(
+                name,
+                data,
+                content_type=content_type,
+                source_ref=source_ref,
+                title=title,
+                date=date,
+                author=author,
+                config=self.config,
             )
-            if any(value is not None for value in (title, date, author)):
-                if len(parsed) != 1:
-                    raise InputError(
-                        f"{name} holds {len(parsed)} articles; a title, date or author "
-                        "applies to a single one"
-                    )
-                label, item = parsed[0]
-                if not isinstance(item, KnowledgeError):
-                    item = sources.with_metadata(item, title=title, date=date, author=author)
-                parsed = [(label, item)]
         except KnowledgeError as exc:
             return [IngestOutcome(name, error=str(exc))]
         return [self._outcome(label, item, collection, added_by) for label, item in parsed]
@@ -386,18 +320,10 @@ class Archivist:
 
     def load_examples(self) -> list[IngestOutcome]:
         """Store the example articles bundled with Archivist in their own collection."""
-        folder = resources.files("knowledge") / "examples"
         outcomes = []
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-            if entry.name.startswith((".", "_")) or not entry.is_file():
-                continue
+        for name, data in ingest.example_files():
             outcomes.extend(
-                self.ingest_bytes(
-                    entry.name,
-                    entry.read_bytes(),
-                    collection=EXAMPLES_COLLECTION,
-                    added_by="examples",
-                )
+                self.ingest_bytes(name, data, collection=EXAMPLES_COLLECTION, added_by="examples")
             )
         with self._session() as session, session.begin():
             store.set_meta(session, "examples_loaded", datetime.now(UTC).isoformat())
@@ -407,7 +333,7 @@ class Archivist:
     def remove_examples(self) -> int:
         """Delete the example articles; returns how many there were."""
         with self._session() as session, session.begin():
-            examples = store.list_articles(session, [EXAMPLES_COLLECTION], 1000, 0)
+            examples = store.list_articles(session, [EXAMPLES_COLLECTION], None, 0)
             for article in examples:
                 store.remove_article(session, article)
         if examples:
@@ -441,10 +367,10 @@ class Archivist:
         question = " ".join((question or "").split())
         if not question:
             raise InvalidQuery("Ask a question: for example “who met Kim and where?”")
-        searched = question[:MAX_QUESTION_CHARS]
+        searched = question[: limits.MAX_QUESTION_CHARS]
         if not text.terms(searched):
             raise InvalidQuery("Your question has no words to search for.")
-        k = max(1, min(k or self.config.top_k, MAX_EXCERPTS))
+        k = max(1, min(k or self.config.top_k, limits.MAX_EXCERPTS))
         with self._session() as session:
             generation = self._refresh_caches(session)
             ranked = ranking.answer_question(
@@ -476,7 +402,7 @@ class Archivist:
                 return
             if recorded is not None:
                 log.warning("embedding model changed from %s to %s: re-embedding", recorded, name)
-                store.drop_vectors(session)
+                vectorstore.drop_vectors(session)
             store.set_meta(session, "embedding_model", name)
 
     def generation(self) -> int:
@@ -498,8 +424,7 @@ class Archivist:
         if self._embedder is None:
             return 0
         with self._session() as session:
-            passages = session.execute(select(func.count(Passage.id))).scalar_one()
-            return passages - store.count_vectors(session)
+            return store.count_passages(session) - vectorstore.count_vectors(session)
 
     def embed_pending(self, limit: int = embedding.BATCH) -> int:
         """Embed up to ``limit`` passages that have no vectors yet; returns how many
@@ -520,7 +445,7 @@ class Archivist:
         self, *, collections: Iterable[str] | None = None, limit: int = 20, offset: int = 0
     ) -> list[ArticleSummary]:
         """Articles of the collections, newest first."""
-        limit = max(1, min(limit, MAX_LIST))
+        limit = max(1, min(limit, limits.MAX_LISTED))
         with self._session() as session:
             rows = store.list_articles(
                 session, self._collections(collections), limit, max(0, offset)
@@ -574,36 +499,14 @@ class Archivist:
     def stats(self, *, collections: Iterable[str] | None = None) -> Stats:
         names = self._collections(collections)
         with self._session() as session:
-            articles, characters = session.execute(
-                select(
-                    func.count(Article.id), func.coalesce(func.sum(func.length(Article.text)), 0)
-                ).where(Article.collection.in_(names))
-            ).one()
-            languages = dict(
-                session.execute(
-                    select(Passage.language, func.count(Passage.id))
-                    .where(Passage.collection.in_(names), Passage.language.is_not(None))
-                    .group_by(Passage.language)
-                    .order_by(func.count(Passage.id).desc())
-                ).all()
-            )
-            per_collection = dict(
-                session.execute(
-                    select(Article.collection, func.count(Article.id))
-                    .where(Article.collection.in_(names))
-                    .group_by(Article.collection)
-                ).all()
-            )
-            passages = session.execute(
-                select(func.count(Passage.id)).where(Passage.collection.in_(names))
-            ).scalar_one()
-            embedded = store.count_vectors(session, names)
+            counts = store.counts(session, names)
+            embedded = vectorstore.count_vectors(session, names)
         return Stats(
-            articles=articles,
-            passages=passages,
-            characters=int(characters),
-            languages=languages,
-            collections=per_collection,
+            articles=counts.articles,
+            passages=counts.passages,
+            characters=counts.characters,
+            languages=counts.languages,
+            collections=counts.collections,
             database=self.database,
             embedded=embedded,
             semantic=self.semantic.enabled,
@@ -631,14 +534,14 @@ class Archivist:
 
         Returns False when question logging is off (nothing is stored).
         """
-        question = _clean(question) or ""
+        question = limits.clean(question) or ""
         if not self.config.log_questions or not question.strip():
             return False
         with self._session() as session, session.begin():
             feedback.record_question(
                 session,
-                collection=_collection_name(collection),
-                user_id=_ref(user_id, "user id"),
+                collection=limits.collection_name(collection),
+                user_id=limits.ref(user_id, "user id"),
                 question=question,
             )
         return True
@@ -664,8 +567,8 @@ class Archivist:
         """
         if not self.config.log_questions:
             return VoteRecorded(helpful=helpful, stored=False)
-        collection = _collection_name(collection)
-        answer_ref = _ref(answer_ref, "answer")
+        collection = limits.collection_name(collection)
+        answer_ref = limits.ref(answer_ref, "answer")
         with self._session() as session, session.begin():
             earlier = store.answer_collection(session, answer_ref)
             if earlier is not None and earlier != collection:
@@ -674,9 +577,9 @@ class Archivist:
                 session,
                 answer_ref=answer_ref,
                 collection=collection,
-                user_id=_ref(user_id, "user id"),
+                user_id=limits.ref(user_id, "user id"),
                 helpful=bool(helpful),
-                question=_clean(question) or "",
+                question=limits.clean(question) or "",
                 excerpts=list(excerpts),
             )
 
@@ -696,7 +599,7 @@ class Archivist:
             return feedback.gap_report(
                 session,
                 self._collections(collections),
-                days=_days(days),
+                days=limits.days(days),
                 limit=limit,
                 offset=offset,
             )
@@ -707,13 +610,15 @@ class Archivist:
     ) -> list[HelpfulPair]:
         """(question, passage) pairs of answers voted Helpful, for benchmarks."""
         with self._session() as session:
-            return feedback.helpful_pairs(session, self._collections(collections), days=_days(days))
+            return feedback.helpful_pairs(
+                session, self._collections(collections), days=limits.days(days)
+            )
 
     @_store_errors
     def forget_user(self, user_id: str) -> Forgotten:
         """Delete every stored question and vote of one person, in every collection."""
         with self._session() as session, session.begin():
-            forgotten = feedback.forget(session, _ref(user_id, "user id"))
+            forgotten = feedback.forget(session, limits.ref(user_id, "user id"))
         log.info(
             "forgot %d questions and %d votes of one user", forgotten.questions, forgotten.votes
         )
@@ -726,90 +631,6 @@ class Archivist:
         if article is None:
             raise NotFound(f"There is no article #{article_id} here.")
         return article
-
-
-def _clean(value: str | None) -> str | None:
-    """Text both databases store alike: NULs dropped, lone surrogates as U+FFFD.
-
-    PostgreSQL refuses NUL where SQLite keeps it; no encoder takes a surrogate
-    that is not half of a pair (from a careless caller, or a file name that is
-    not UTF-8).
-    """
-    if value is None:
-        return None
-    return _SURROGATE.sub("\ufffd", value.replace("\x00", ""))
-
-
-def _clean_document(document: Document) -> Document:
-    """The document with every text field :func:`_clean`, ``body_start`` kept in step."""
-    body_start = document.body_start - document.text.count("\x00", 0, document.body_start)
-    title = _clean(document.title)
-    author = _BIDI_CONTROLS.sub("", _clean(document.author) or "") or None
-    date = _clean(document.date)
-    if date:
-        iso = normalize_date(date)
-        if iso is None:
-            shown = date.strip()[:40]
-            raise InputError(f"Could not read the date {shown!r}; write it as YYYY-MM-DD")
-        date = iso
-    return replace(
-        document,
-        text=_clean(document.text),
-        title=title,
-        author=author,
-        date=date or None,
-        url=_clean(document.url),
-        canonical_url=_clean(document.canonical_url),
-        source_kind=(_clean(document.source_kind) or "text")[:20],
-        source_ref=_clean(document.source_ref),
-        body_start=max(0, body_start),
-    )
-
-
-def _collection_name(name: str) -> str:
-    """A collection name as given, if it is one both databases can hold.
-
-    Raises:
-        InputError: empty, longer than :data:`MAX_COLLECTION_CHARS`, or holding
-            control characters or lone surrogates.
-    """
-    if (
-        not isinstance(name, str)
-        or not name.strip()
-        or len(name) > MAX_COLLECTION_CHARS
-        or not name.isprintable()
-        or _SURROGATE.search(name)
-    ):
-        raise InputError(f"A collection name is 1 to {MAX_COLLECTION_CHARS} printable characters.")
-    return name
-
-
-def _ref(value: str, what: str) -> str:
-    """An id a face gives (a user, an answer): 1 to 100 printable characters."""
-    if not isinstance(value, str) or not value or len(value) > 100 or not value.isprintable():
-        raise InputError(f"A {what} is 1 to 100 printable characters.")
-    return value
-
-
-def _days(days: int | None) -> int | None:
-    if days is None:
-        return None
-    if not 1 <= days <= 36_500:
-        raise InputError("Look back from 1 to 36500 days.")
-    return days
-
-
-def _title(document: Document) -> str:
-    title = " ".join((document.title or "").split())
-    if not title:
-        words = " ".join(document.text[document.body_start :].split())
-        title = words[:80].rsplit(" ", 1)[0] + "…" if len(words) > 80 else words
-    return _BIDI_CONTROLS.sub("", title)[:MAX_TITLE_CHARS]
-
-
-def _fresh_copy(article: Article) -> Article:
-    columns = {c.key: getattr(article, c.key) for c in Article.__table__.columns if c.key != "id"}
-    return Article(**columns)
 
 
 def _summary(article: Article) -> ArticleSummary:

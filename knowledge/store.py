@@ -1,212 +1,46 @@
-"""Opening the database, migrating it, and the data functions over it.
+"""The data functions over the store: articles, passages, terms, facts, questions and votes.
 
-Sessions are opened by the service and passed in; nothing here keeps one.
+Sessions are opened by the service and passed in; nothing here keeps one. The
+engine and the schema's migrations are in ``knowledge.database``, the vectors'
+rows in ``knowledge.vectorstore``.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    Engine,
     Text,
     bindparam,
     cast,
-    create_engine,
     delete,
-    event,
     func,
-    inspect,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from knowledge import fulltext
-from knowledge.errors import StoreError
 from knowledge.models import (
     Article,
     AskedQuestion,
-    Base,
     Meta,
     Passage,
-    PassageVector,
-    SchemaVersion,
     Term,
     Vote,
 )
-from knowledge.types import EXAMPLES_COLLECTION, GLOBAL_COLLECTION
-
-log = logging.getLogger(__name__)
 
 
-def open_engine(database_url: str) -> Engine:
-    """Create an engine for ``database_url``: a SQLite file or PostgreSQL.
-
-    Raises:
-        StoreError: the URL is malformed, names another database, or the
-            SQLite file's folder does not exist.
-    """
-    try:
-        url = make_url(database_url)
-    except ArgumentError as exc:
-        raise StoreError(f"DATABASE_URL is not a database URL: {database_url!r}") from exc
-    backend = url.get_backend_name()
-    if backend == "sqlite":
-        if not url.database or url.database == ":memory:":
-            raise StoreError("Archivist needs a SQLite file, not an in-memory database.")
-        folder = Path(url.database).expanduser().resolve().parent
-        if not folder.is_dir():
-            raise StoreError(f"The folder for the database does not exist: {folder}")
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    if backend == "postgresql":
-        if url.drivername == "postgresql":
-            url = url.set(drivername="postgresql+psycopg")
-        try:
-            return create_engine(url, pool_pre_ping=True)
-        except ModuleNotFoundError as exc:
-            raise StoreError(
-                "PostgreSQL needs the psycopg driver: pip install 'archivist[postgres]'"
-            ) from exc
-    raise StoreError(f"Unsupported database {backend!r}: use sqlite:/// or postgresql://")
-
-
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
-
-
-# --- migrations -----------------------------------------------------------------
-
-
-def _create_schema(connection: Connection) -> None:
-    tables = [SchemaVersion, Article, Passage, Term]
-    Base.metadata.create_all(connection, tables=[t.__table__ for t in tables])
-    fulltext.for_dialect(connection.dialect.name).install(connection)
-
-
-def _add_meta(connection: Connection) -> None:
-    Meta.__table__.create(connection)
-
-
-def _add_generation(connection: Connection) -> None:
-    connection.execute(Meta.__table__.insert().values(key=GENERATION_KEY, value="0"))
-
-
-def _add_vectors(connection: Connection) -> None:
-    PassageVector.__table__.create(connection)
-
-
-def _move_examples_out_of_global(connection: Connection) -> None:
-    """Example articles loaded into the shared collection (which every Discord
-    server reads) move to their own collection."""
-    legacy = (Article.collection == GLOBAL_COLLECTION) & (Article.added_by == "examples")
-    ids = select(Article.id).where(legacy).scalar_subquery()
-    connection.execute(
-        Passage.__table__.update()
-        .where(Passage.article_id.in_(ids))
-        .values(collection=EXAMPLES_COLLECTION)
-    )
-    connection.execute(
-        PassageVector.__table__.update()
-        .where(PassageVector.passage_id.in_(select(Passage.id).where(Passage.article_id.in_(ids))))
-        .values(collection=EXAMPLES_COLLECTION)
-    )
-    connection.execute(
-        Article.__table__.update().where(legacy).values(collection=EXAMPLES_COLLECTION)
-    )
-
-
-def _add_feedback(connection: Connection) -> None:
-    """Unanswered questions and votes on answers (what members found missing or helpful)."""
-    tables = [AskedQuestion.__table__, Vote.__table__]
-    Base.metadata.create_all(connection, tables=tables, checkfirst=True)
-
-
-#: Ordered schema changes. Append, never edit: an existing database replays
-#: only the ones it has not seen, inside one transaction.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [
-    (1, _create_schema),
-    (2, _add_meta),
-    (3, _add_generation),
-    (4, _add_vectors),
-    (5, _move_examples_out_of_global),
-    (6, _add_feedback),
-]
-
-
-def migrate(engine: Engine) -> int:
-    """Bring the schema up to date; returns the version now in force.
-
-    Two processes opening a new store at once both see it empty; on SQLite the
-    loser's CREATE fails once the winner commits, so it looks again (a few
-    times at most) and finds the schema in place.
-    """
-    for attempt in range(3):
-        try:
-            return _migrate_once(engine)
-        except (OperationalError, IntegrityError) as exc:
-            if (
-                attempt == 2
-                or "already exists" not in str(exc.orig)
-                and not isinstance(exc, IntegrityError)
-            ):
-                raise StoreError(f"Cannot open the database: {exc.orig}") from exc
-            log.info("another process migrated the database first; checking again")
-        except DatabaseError as exc:
-            # A damaged file, or one that is not a database at all.
-            where = engine.url.render_as_string(hide_password=True)
-            if engine.dialect.name == "sqlite":
-                where = engine.url.database or where
-            reason = " ".join(str(exc.orig).split())
-            raise StoreError(f"Cannot open the database {where}: {reason}") from exc
-    raise AssertionError("unreachable")
-
-
-def _migrate_once(engine: Engine) -> int:
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Two processes starting at once must not both migrate.
-            connection.exec_driver_sql("SELECT pg_advisory_xact_lock(7431902)")
-        elif connection.dialect.name == "sqlite":
-            # The same on SQLite: take the write lock first, so that the DDL is
-            # one transaction with the version rows (pysqlite would otherwise
-            # run the first CREATEs outside it, and others see half a schema).
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-        current = 0
-        # Look where CREATE TABLE would put it: on PostgreSQL another schema
-        # on the search path may hold a store of its own.
-        schema = connection.dialect.default_schema_name
-        if inspect(connection).has_table("schema_version", schema=schema):
-            current = connection.execute(
-                select(func.coalesce(func.max(SchemaVersion.version), 0))
-            ).scalar_one()
-        for version, step in MIGRATIONS:
-            if version > current:
-                log.info("migrating database schema to version %d", version)
-                step(connection)
-                connection.execute(
-                    SchemaVersion.__table__.insert().values(
-                        version=version, applied_at=datetime.now(UTC)
-                    )
-                )
-                current = version
-        return current
+def upsert(session: Session, model: type):
+    """An INSERT into ``model``'s table that can say what to do on conflict, in
+    the session's dialect (both backends spell ``ON CONFLICT`` alike)."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return insert(model)
 
 
 # --- articles ---------------------------------------------------------------------
@@ -294,8 +128,7 @@ def _count_terms(session: Session, passages: Sequence[tuple[str, str]], sign: in
     if not rows:
         return
     if sign > 0:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = insert(Term)
+        statement = upsert(session, Term)
         statement = statement.on_conflict_do_update(
             index_elements=[Term.term],
             set_={"df": Term.df + statement.excluded.df, "cf": Term.cf + statement.excluded.cf},
@@ -319,8 +152,9 @@ def get_article(session: Session, article_id: int, collections: Sequence[str]) -
 
 
 def list_articles(
-    session: Session, collections: Sequence[str], limit: int, offset: int
+    session: Session, collections: Sequence[str], limit: int | None, offset: int
 ) -> list[Article]:
+    """The collections' articles, newest first (all of them when ``limit`` is None)."""
     return list(
         session.scalars(
             select(Article)
@@ -336,6 +170,46 @@ def count_articles(session: Session, collections: Sequence[str]) -> int:
     return session.execute(
         select(func.count(Article.id)).where(Article.collection.in_(collections))
     ).scalar_one()
+
+
+def count_passages(session: Session) -> int:
+    return session.execute(select(func.count(Passage.id))).scalar_one()
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What the collections hold."""
+
+    articles: int
+    passages: int
+    characters: int
+    #: passages per language, most first
+    languages: dict[str, int]
+    #: articles per collection
+    collections: dict[str, int]
+
+
+def counts(session: Session, collections: Sequence[str]) -> Counts:
+    articles, characters = session.execute(
+        select(func.count(Article.id), func.coalesce(func.sum(func.length(Article.text)), 0)).where(
+            Article.collection.in_(collections)
+        )
+    ).one()
+    languages = session.execute(
+        select(Passage.language, func.count(Passage.id))
+        .where(Passage.collection.in_(collections), Passage.language.is_not(None))
+        .group_by(Passage.language)
+        .order_by(func.count(Passage.id).desc())
+    ).all()
+    per_collection = session.execute(
+        select(Article.collection, func.count(Article.id))
+        .where(Article.collection.in_(collections))
+        .group_by(Article.collection)
+    ).all()
+    passages = session.execute(
+        select(func.count(Passage.id)).where(Passage.collection.in_(collections))
+    ).scalar_one()
+    return Counts(articles, passages, int(characters), dict(languages), dict(per_collection))
 
 
 def passages_of(session: Session, article_id: int, limit: int | None = None) -> list[Passage]:
@@ -429,143 +303,12 @@ def get_meta(session: Session, key: str) -> str | None:
 
 def set_meta(session: Session, key: str, value: str) -> None:
     """Set a fact; two processes setting it at once both succeed (the last wins)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(Meta).values(key=key, value=value)
+    statement = upsert(session, Meta).values(key=key, value=value)
     session.execute(
         statement.on_conflict_do_update(
             index_elements=[Meta.key], set_={"value": statement.excluded.value}
         )
     )
-
-
-# --- vectors ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PendingPassage:
-    """A stored passage without vectors yet: its sentences' offsets and text."""
-
-    passage_id: int
-    collection: str
-    sentences: list[tuple[int, int]]
-    texts: list[str]
-
-
-def pending_passages(
-    session: Session,
-    limit: int,
-    split: Callable[[str, int, int], list[tuple[int, int]]],
-    *,
-    claim: bool = False,
-) -> list[PendingPassage]:
-    """Up to ``limit`` passages that have no vectors, oldest first, split into
-    sentences by ``split(text, start, end)``.
-
-    With ``claim`` (PostgreSQL only) the passages are locked until the session's
-    transaction ends and passages another transaction has locked are skipped
-    (``FOR UPDATE SKIP LOCKED``): workers in several processes take different ones.
-    """
-    statement = (
-        select(Passage.id, Passage.article_id, Passage.collection, Passage.start, Passage.end)
-        .outerjoin(PassageVector, PassageVector.passage_id == Passage.id)
-        .where(PassageVector.passage_id.is_(None))
-        .order_by(Passage.id)
-        .limit(limit)
-    )
-    if claim:
-        statement = statement.with_for_update(of=Passage, skip_locked=True)
-    rows = session.execute(statement).all()
-    if not rows:
-        return []
-    texts = dict(
-        session.execute(
-            select(Article.id, Article.text).where(Article.id.in_({r.article_id for r in rows}))
-        ).all()
-    )
-    pending = []
-    for row in rows:
-        body = texts[row.article_id]
-        bounds = split(body, row.start, row.end) or [(row.start, row.end)]
-        pending.append(
-            PendingPassage(row.id, row.collection, bounds, [body[a:b] for a, b in bounds])
-        )
-    return pending
-
-
-def add_vectors(session: Session, rows: Sequence[dict]) -> int:
-    """Store passages' vectors (keys of ``PassageVector``); a passage that already
-    has them, or that was removed meanwhile, is skipped. Returns rows offered."""
-    if not rows:
-        return 0
-    ids = [r["passage_id"] for r in rows]
-    alive = set(session.scalars(select(Passage.id).where(Passage.id.in_(ids))))
-    rows = [r for r in rows if r["passage_id"] in alive]
-    if not rows:
-        return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(PassageVector).on_conflict_do_nothing(
-        index_elements=[PassageVector.passage_id]
-    )
-    session.execute(statement, rows)
-    bump_generation(session)
-    return len(rows)
-
-
-def drop_vectors(session: Session) -> None:
-    """Forget every vector: the model changed, and they will be made again."""
-    session.execute(delete(PassageVector))
-    bump_generation(session)
-
-
-def vector_index_rows(
-    session: Session, after: int = 0, chunk: int = 4096
-) -> Iterator[list[tuple[int, str, str | None, bytes, float]]]:
-    """(passage id, collection, language, int8 summary, scale) of the passages
-    with vectors and an id above ``after``, in id order, ``chunk`` rows at a time
-    (100,000 rows at once would cost a list of Python tuples first)."""
-    result = session.execute(
-        select(
-            PassageVector.passage_id,
-            PassageVector.collection,
-            Passage.language,
-            PassageVector.summary,
-            PassageVector.summary_scale,
-        )
-        .join(Passage, Passage.id == PassageVector.passage_id)
-        .where(PassageVector.passage_id > after)
-        .order_by(PassageVector.passage_id)
-        .execution_options(yield_per=chunk)
-    )
-    for partition in result.partitions():
-        yield [tuple(r) for r in partition]
-
-
-def vector_ids(session: Session) -> list[int]:
-    return list(
-        session.scalars(select(PassageVector.passage_id).order_by(PassageVector.passage_id))
-    )
-
-
-def sentence_vectors(session: Session, ids: Sequence[int]) -> dict[int, tuple[bytes, bytes, bytes]]:
-    """Passage id -> (int8 sentence vectors, float32 scales, int32 bounds)."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(
-            PassageVector.passage_id,
-            PassageVector.sentences,
-            PassageVector.scales,
-            PassageVector.bounds,
-        ).where(PassageVector.passage_id.in_(list(ids)))
-    )
-    return {pid: (vectors, scales, bounds) for pid, vectors, scales, bounds in rows}
-
-
-def count_vectors(session: Session, collections: Sequence[str] | None = None) -> int:
-    statement = select(func.count(PassageVector.passage_id))
-    if collections is not None:
-        statement = statement.where(PassageVector.collection.in_(collections))
-    return session.execute(statement).scalar_one()
 
 
 # --- derived counts -------------------------------------------------------------------

@@ -23,9 +23,10 @@ from importlib import resources
 
 import stopwordsiso
 
-# simplemma's dictionaries (0.1-0.8 s a language), PyStemmer and py3langid's
-# model (0.6 s) are loaded when a language first needs them: one short
-# question from a cold process should not pay for every language there is.
+# simplemma's dictionaries (decoded once a machine: knowledge/lemmas.py),
+# PyStemmer and py3langid's model (0.6 s) are loaded when a language first
+# needs them: one short question from a cold process should not pay for every
+# language there is.
 
 #: A number with thousands groups (1,234,567 / 20.000 / 20 000), or a plain
 #: number with an optional decimal part, or a run of letters.
@@ -134,6 +135,8 @@ MAX_QUERY_TERMS = 24
 
 def fold(text: str) -> str:
     """Case-fold and strip diacritics: ``Știință`` -> ``stiinta``."""
+    if text.isascii():  # most words: nothing to decompose, casefold is lower
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
 
@@ -287,9 +290,9 @@ def _lemmatizes(language: str) -> bool:
 
 
 def _lemma(term: str, language: str) -> str:
-    import simplemma
+    from knowledge.lemmas import lemmatizer
 
-    return fold(simplemma.lemmatize(term, lang=language))
+    return fold(lemmatizer().lemmatize(term, language))
 
 
 @lru_cache(maxsize=1)
@@ -482,3 +485,33 @@ def romanian_spellings(term: str) -> frozenset[str]:
         forms.add(_DOUBLED.sub(r"\1", term.replace("ch", "c")))
     forms.discard(term)
     return frozenset(forms)
+
+
+#: How a chat message may lead up to its question, once its filler words are
+#: gone: "(ok so) does anybody know", "can you tell me", "știe cineva".
+_CHAT_LEAD = re.compile(
+    r"^\W*(?:"
+    r"(?:does|do|did)\s+(?:you|u|one)\s+know"
+    r"|(?:can|could|would)\s+(?:you|u)\s+(?:tell|show)\s+(?:me|us)"
+    r"|i\s+wonder|i(?:\s+am|'m)(?=\s*[,.;:!?]|\s+(?:who|what|where|when|why|how|which|if)\b)"
+    r"|(?:does|do)\s+know"  # "does anybody know", its "anybody" being filler
+    r"|(?:weiß|weiss)|sait|stie|știe"
+    r")\b\W*",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def without_chat(question: str) -> str:
+    """The question as it would be typed into a search box: the chat filler of
+    :data:`FILLER` and a leading "does anybody know" taken out, the rest as
+    written. What is searched by meaning must not drift with "hey guys pls".
+
+    ``"hey guys, does anybody know who met Kim? thx"`` -> ``"who met Kim?"``.
+    A message of filler alone is left as it is.
+    """
+    kept = _WORD.sub(lambda m: "" if fold(m.group()) in FILLER else m.group(), question)
+    kept = _CHAT_LEAD.sub("", kept)
+    kept = re.sub(r"\s+([,.;:!?])", r"\1", " ".join(kept.split()))
+    kept = re.sub(r"^[,.;:!\s]+|[,;:\s]+$", "", re.sub(r"([,.;:!?])(?:\s*[,.;:!])+", r"\1", kept))
+    return kept if _WORD.search(kept) else question

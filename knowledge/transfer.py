@@ -29,7 +29,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from knowledge import store
+from knowledge import database, store
 from knowledge.errors import StoreError
 from knowledge.models import Base, Meta, SchemaVersion, Term
 
@@ -92,11 +92,11 @@ def copy_store(
     """
     if _same_database(source_url, target_url):
         raise StoreError("The source and the target are the same database.")
-    source = store.open_engine(source_url)
-    target = store.open_engine(target_url)
+    source = database.open_engine(source_url)
+    target = database.open_engine(target_url)
     try:
-        store.migrate(source)
-        store.migrate(target)
+        database.migrate(source)
+        database.migrate(target)
         _check_versions(source, target)
         source_id = _store_id(source)
         _claim_target(target, source_id, target_url)

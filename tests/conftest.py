@@ -32,6 +32,13 @@ def _postgres_reason() -> str | None:
     return None
 
 
+@pytest.fixture(autouse=True, scope="session")
+def lemma_cache(tmp_path_factory) -> None:
+    """Decoded lemma dictionaries go to a folder of this run, not the user's cache;
+    processes the tests start inherit it."""
+    os.environ["ARCHIVIST_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> str:
     reason = _postgres_reason()

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, text
 
 from archivist.cli import main
 from knowledge import Archivist, KnowledgeConfig
-from knowledge.store import MIGRATIONS
+from knowledge.database import MIGRATIONS
 
 FERRY = """Harbour council approves new ferry line
 

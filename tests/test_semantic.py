@@ -30,7 +30,7 @@ from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.errors import InvalidQuery
 from knowledge.limits import MAX_QUESTION_CHARS
-from knowledge.text import terms
+from knowledge.text import terms, without_chat
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -742,3 +742,33 @@ async def test_the_bot_embeds_pasted_text_in_the_background(fake_discord, tmp_pa
             )
             assert HONEY_ANSWER in answer["content"]
         assert not bot.embedding.running
+
+
+@pytest.mark.parametrize(
+    "chatty",
+    [
+        "hey guys, does anybody know who met Kim and where? thx",
+        "ok so who met Kim and where? pls",
+        "I am wondering, who met Kim and where?",
+    ],
+)
+def test_chat_filler_does_not_move_the_answer_by_meaning(examples, chatty):
+    plain, asked = examples.ask("who met Kim and where?"), examples.ask(chatty)
+    assert [(e.passage_id, e.quote, e.score) for e in asked.excerpts] == [
+        (e.passage_id, e.quote, e.score) for e in plain.excerpts
+    ]
+
+
+@pytest.mark.parametrize(
+    ("message", "question"),
+    [
+        ("hey guys, does anybody know who met Kim and where? thx", "who met Kim and where?"),
+        ("Hallo Leute, weiß jemand, wo Montauk liegt?", "wo Montauk liegt?"),
+        ("salut, știe cineva unde s-a întâlnit Lavrov?", "unde s-a întâlnit Lavrov?"),
+        ("can you tell me when the ferry sank", "when the ferry sank"),
+        ("I am Kim", "I am Kim"),
+        ("hey", "hey"),
+    ],
+)
+def test_what_is_embedded_of_a_chat_message(message, question):
+    assert without_chat(message) == question

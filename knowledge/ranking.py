@@ -144,6 +144,12 @@ def answer_question(
 
     ``generation`` is the store's, when the caller has just read it.
     """
+    # The question's vector and its cosines with the store's passages are made
+    # in the background while the words are analysed and looked up: the model
+    # and numpy leave the interpreter lock, so the two overlap (and a cold
+    # process loads the model while it reads the question).
+    embedding = _embed_question(session, searcher, question, collections, generation)
+
     # 1. Analyse.
     total_passages = searcher.expander.passage_count(session)
     query = search.build_query(session, searcher.expander, question, total_passages)
@@ -153,10 +159,7 @@ def answer_question(
         )
     index = query.word_index()
 
-    # 2. Candidates. The question's vector and its cosines are made while the
-    # words are looked up: the engine and numpy leave the interpreter lock, so
-    # the two overlap.
-    embedding = _embed_question(session, searcher, question, collections, generation)
+    # 2. Candidates: words here, meaning from the background.
     lexical: list[search.Scored] = []
     drafted: dict[int, Excerpt] = {}
     if searcher.retrieval != "semantic":

@@ -197,15 +197,15 @@ class Archivist:
                     store.add_article(session, article, prepared.passages)
                     summary = _summary(article)
                 break
-            except IntegrityError:
+            except IntegrityError as exc:
                 # Another writer stored the same article between our check and
-                # our insert: look again, and report it as the duplicate.
+                # our insert: look again, and report it as the duplicate. Twice
+                # is not a race: the database refuses the article itself.
                 if attempt:
-                    raise
+                    raise _refused(exc) from exc
                 article = ingest.fresh_copy(article)
             except DBAPIError as exc:
-                reason = " ".join(str(exc.orig).split())
-                raise StoreError(f"The database refused the article: {reason}") from exc
+                raise _refused(exc) from exc
         self._expander.clear()
         log.info(
             "stored article %d (%d passages) in %s", summary.id, summary.passage_count, collection
@@ -650,3 +650,8 @@ def _summary(article: Article) -> ArticleSummary:
         source_kind=article.source_kind,
         source_ref=article.source_ref,
     )
+
+
+def _refused(exc: DBAPIError) -> StoreError:
+    reason = " ".join(str(exc.orig).split())
+    return StoreError(f"The database refused the article: {reason}")

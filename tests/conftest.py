@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import os
+import ssl
+import sys
 import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from archivist.cli import main
 from archivist.logs import remove_handlers
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
+from tests._http_server import Route, TestServer, serve
 
 pytest_plugins = ["tests.fakediscord.fixtures"]
 
@@ -103,3 +111,47 @@ def isolated_cli(monkeypatch, tmp_path):
     yield
     remove_handlers()
     root.setLevel(level)
+
+
+@pytest.fixture
+def http_server() -> Iterator[Callable[..., TestServer]]:
+    """Start real HTTP servers on 127.0.0.1 for the test; all stop when it ends.
+
+    ``http_server(routes, tls=None)`` returns the running server (its ``url(path)`` and
+    the ``requests`` it saw); routes and replies are in ``tests/_http_server.py``.
+    """
+    with contextlib.ExitStack() as running:
+
+        def start(routes: dict[str, Route], tls: ssl.SSLContext | None = None) -> TestServer:
+            return running.enter_context(serve(routes, tls))
+
+        yield start
+
+
+@dataclass
+class Run:
+    """What one run of the command line left: exit status, standard output and error."""
+
+    code: int
+    out: str
+    err: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.out.splitlines()
+
+
+@pytest.fixture
+def run_cli(capsys, monkeypatch, isolated_cli) -> Callable[..., Run]:
+    """``run_cli(database_url, *args, stdin=None)`` runs ``archivist --database URL ARGS...``
+    through ``main()``, feeding ``stdin`` (a string or a stream) when given."""
+
+    def run(database_url: str, *args: str, stdin: str | io.TextIOBase | None = None) -> Run:
+        if stdin is not None:
+            stream = io.StringIO(stdin) if isinstance(stdin, str) else stdin
+            monkeypatch.setattr(sys, "stdin", stream)
+        code = main(["--database", database_url, *args])
+        out, err = capsys.readouterr()
+        return Run(code, out, err)
+
+    return run

@@ -13,10 +13,8 @@ import re
 import signal
 import sys
 import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -25,11 +23,13 @@ import pytest_asyncio
 from archivist.settings import BotSettings, Settings
 from bot.client import ArchivistBot
 from knowledge import Archivist, KnowledgeConfig
+from tests._http_server import TestServer, page
 from tests.fakediscord import (
     FakeChannel,
     FakeDiscord,
     FakeMember,
     Upload,
+    button_id,
     component_labels,
     is_ephemeral,
 )
@@ -173,34 +173,10 @@ def sent_call(fake: FakeDiscord, message: dict):
     raise AssertionError(f"no recorded call created message {message['id']}")
 
 
-@contextlib.contextmanager
-def web_pages(pages: dict[str, bytes], *, delay: float = 0.0) -> Iterator[tuple[str, list]]:
-    """A real HTTP server on 127.0.0.1 serving ``pages``; yields (base URL, paths requested)."""
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-            seen.append(self.path)
-            if delay:
-                time.sleep(delay)  # a slow site, so a stop arrives mid-ingest
-            body = pages.get(self.path)
-            self.send_response(200 if body is not None else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body or b"")))
-            self.end_headers()
-            self.wfile.write(body or b"")
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+@pytest.fixture
+def orchard_site(http_server) -> TestServer:
+    """A real web server on 127.0.0.1 with the orchard article at ``/orchard``."""
+    return http_server({"/orchard": page(ORCHARD_HTML)})
 
 
 # --- asking ------------------------------------------------------------------------------
@@ -225,7 +201,8 @@ async def test_a_mention_with_a_question_is_answered(world: World, bot: Archivis
     text = f"<@{world.fake.bot_user.id}> who led the critics of the ferry plan?"
     asked = await world.fake.send_message(world.general, world.bob, text)
     reply = await reply_to(world, asked)
-    assert "councillor **Mihai Stan**" in reply["content"] or "Mihai Stan" in reply["content"]
+    # The question's words are bold in the quote; the name that answers is not one of them.
+    assert "**Critics**, **led** by councillor Mihai Stan, argued" in reply["content"]
     assert "news.example/ferry" in reply["content"]
 
 
@@ -279,10 +256,7 @@ async def test_long_answers_stay_within_limits_and_page_with_more(world: World, 
         first_page = reply["content"]
         assert len(first_page) <= 2000
         assert "**More** shows the next" in first_page
-        more = next(
-            c["custom_id"] for row in reply["components"] for c in row["components"]
-            if c.get("label") == "More"
-        )  # fmt: skip
+        more = button_id(reply, "More")
         pressed = await world.fake.click(world.bob, reply, more)
         await world.fake.wait_for_response(pressed, timeout=WAIT)
         await world.fake.wait_until(
@@ -368,10 +342,7 @@ async def test_only_the_asker_or_a_moderator_deletes_an_answer(world: World, bot
     await store(bot, FERRY, world.general)
     asked = await world.fake.send_message(world.general, world.bob, "!ask ferry to Varna")
     reply = await reply_to(world, asked)
-    delete = next(
-        c["custom_id"] for row in reply["components"] for c in row["components"]
-        if c.get("label") == "Delete"
-    )  # fmt: skip
+    delete = button_id(reply, "Delete")
 
     intruder = await world.fake.click(world.erin, reply, delete)
     refusal = await world.fake.wait_for_reply(intruder, timeout=WAIT)
@@ -401,11 +372,11 @@ async def test_delete_answer_message_command(world: World, bot: ArchivistBot):
 # --- ingesting ---------------------------------------------------------------------------
 
 
-async def test_slash_ingest_url_then_ask(world: World, bot: ArchivistBot):
-    with web_pages({"/orchard": ORCHARD_HTML}) as (base, seen):
-        ingesting = await world.fake.send_command(world.erin, "ingest", {"url": f"{base}/orchard"})
-        reply = await world.fake.wait_for_reply(ingesting, timeout=WAIT)
-    assert seen == ["/orchard"]
+async def test_slash_ingest_url_then_ask(world: World, bot: ArchivistBot, orchard_site):
+    url = orchard_site.url("/orchard")
+    ingesting = await world.fake.send_command(world.erin, "ingest", {"url": url})
+    reply = await world.fake.wait_for_reply(ingesting, timeout=WAIT)
+    assert orchard_site.paths() == ["/orchard"]
     assert re.fullmatch(
         r"Stored #\d+ “Pear orchard wins regional prize” \(2025-05-04, en, \d+ passages?\)",
         reply["content"],
@@ -414,22 +385,23 @@ async def test_slash_ingest_url_then_ask(world: World, bot: ArchivistBot):
         world.general, world.bob, "!ask who planted the pear trees?"
     )
     answer = await reply_to(world, asked)
-    assert "grandfather" in answer["content"] and f"{base}/orchard" in answer["content"]
+    assert "grandfather" in answer["content"] and url in answer["content"]
 
 
-async def test_slash_ingest_url_takes_a_title_date_and_author(world: World, bot: ArchivistBot):
-    with web_pages({"/orchard": ORCHARD_HTML}) as (base, _seen):
-        ingesting = await world.fake.send_command(
-            world.erin,
-            "ingest",
-            {
-                "url": f"{base}/orchard",
-                "title": "Bistrita pears win",
-                "date": "2025-05-03",
-                "author": "Farm Desk",
-            },
-        )
-        reply = await world.fake.wait_for_reply(ingesting, timeout=WAIT)
+async def test_slash_ingest_url_takes_a_title_date_and_author(
+    world: World, bot: ArchivistBot, orchard_site
+):
+    ingesting = await world.fake.send_command(
+        world.erin,
+        "ingest",
+        {
+            "url": orchard_site.url("/orchard"),
+            "title": "Bistrita pears win",
+            "date": "2025-05-03",
+            "author": "Farm Desk",
+        },
+    )
+    reply = await world.fake.wait_for_reply(ingesting, timeout=WAIT)
     assert re.fullmatch(
         r"Stored #\d+ “Bistrita pears win” \(2025-05-03, en, \d+ passages?\)", reply["content"]
     ), reply["content"]
@@ -493,16 +465,16 @@ async def test_duplicate_ingest_says_already_stored(world: World, bot: Archivist
     assert reply["content"] == f"Already stored as #{article_id} “Library reopens”."
 
 
-async def test_ingest_refused_without_the_role(world: World, bot: ArchivistBot):
+async def test_ingest_refused_without_the_role(world: World, bot: ArchivistBot, orchard_site):
     needed = "You need the Archivists role or the Manage Messages permission to ingest."
-    with web_pages({"/orchard": ORCHARD_HTML}) as (base, seen):
-        slash = await world.fake.send_command(world.bob, "ingest", {"url": f"{base}/orchard"})
-        refusal = await world.fake.wait_for_reply(slash, timeout=WAIT)
-        assert refusal["content"] == needed and is_ephemeral(refusal)
-        posted = await world.fake.send_message(world.general, world.bob, f"!ingest {base}/orchard")
-        reply = await reply_to(world, posted)
-        assert reply["content"] == needed
-    assert seen == []
+    url = orchard_site.url("/orchard")
+    slash = await world.fake.send_command(world.bob, "ingest", {"url": url})
+    refusal = await world.fake.wait_for_reply(slash, timeout=WAIT)
+    assert refusal["content"] == needed and is_ephemeral(refusal)
+    posted = await world.fake.send_message(world.general, world.bob, f"!ingest {url}")
+    reply = await reply_to(world, posted)
+    assert reply["content"] == needed
+    assert orchard_site.requests == []
     count = await asyncio.to_thread(
         bot.service.count_articles, collections=[guild_of(world.general)]
     )
@@ -595,10 +567,7 @@ async def test_article_list_pages_with_buttons(world: World, bot: ArchivistBot):
     assert is_ephemeral(page)
     assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2")
     assert page["embeds"][0]["description"].count("`#") == 10
-    next_id = next(
-        c["custom_id"] for row in page["components"] for c in row["components"]
-        if c.get("label") == "Next"
-    )  # fmt: skip
+    next_id = button_id(page, "Next")
     pressed = await world.fake.click(world.bob, page, next_id)
     await world.fake.wait_for_response(pressed, timeout=WAIT)
     await world.fake.wait_until(
@@ -635,34 +604,59 @@ async def start_bot_process(tmp_path: Path, env: dict[str, str]) -> asyncio.subp
     )  # fmt: skip
 
 
-async def test_sigterm_lets_an_ingest_finish_then_stops_cleanly(world: World, tmp_path: Path):
+async def read_until(stream: asyncio.StreamReader, text: str, lines: list[str]) -> None:
+    """Read lines into ``lines`` until one holds ``text``."""
+    while True:
+        line = (await asyncio.wait_for(stream.readline(), WAIT)).decode()
+        if not line:
+            raise AssertionError(f"the output ended before {text!r}:\n" + "".join(lines))
+        lines.append(line)
+        if text in line:
+            return
+
+
+async def test_sigterm_lets_an_ingest_finish_then_stops_cleanly(
+    world: World, tmp_path: Path, http_server
+):
     fake = world.fake
+    # The page is held back until the bot has logged the signal: the stop lands mid-ingest.
+    fetched, release = threading.Event(), threading.Event()
+
+    def held_page(handler) -> None:
+        fetched.set()
+        release.wait(WAIT)
+        page(ORCHARD_HTML)(handler)
+
+    site = http_server({"/orchard": held_page})
     process = await start_bot_process(tmp_path, bot_env(tmp_path, fake))
+    log: list[str] = []
     try:
         await fake.wait_until(lambda: fake.commands, timeout=WAIT, what="slash commands synced")
         await fake.wait_until(lambda: fake.gateway.connected, timeout=WAIT, what="the gateway")
-        with web_pages({"/orchard": ORCHARD_HTML}, delay=1.0) as (base, seen):
-            ingesting = await fake.send_command(world.erin, "ingest", {"url": f"{base}/orchard"})
-            await fake.wait_for_response(ingesting, timeout=WAIT)  # deferred: work under way
-            for _ in range(600):  # until the page was requested: the stop lands mid-ingest
-                if seen:
-                    break
-                await asyncio.sleep(0.05)
-            assert seen, "the bot never fetched the page"
-            process.send_signal(signal.SIGTERM)
-            reply = await fake.wait_for_reply(ingesting, timeout=WAIT)
+        ingesting = await fake.send_command(world.erin, "ingest", {"url": site.url("/orchard")})
+        assert await asyncio.to_thread(fetched.wait, WAIT), "the bot never fetched the page"
+        process.send_signal(signal.SIGTERM)
+        await read_until(process.stdout, "SIGTERM received", log)
+        release.set()
+        reply = await fake.wait_for_reply(ingesting, timeout=WAIT)
         stdout, stderr = await asyncio.wait_for(process.communicate(), WAIT)
     finally:
+        release.set()
         if process.returncode is None:
             process.kill()
             await process.wait()
-    log = stdout.decode()
-    assert process.returncode == 0, stderr.decode() + log
+    log_text = "".join(log) + stdout.decode()
+    assert process.returncode == 0, stderr.decode() + log_text
     assert reply["content"].startswith("Stored #1 “Pear orchard wins regional prize”")
-    assert "SIGTERM received" in log and "stopped cleanly" in log
-    assert "Traceback" not in log + stderr.decode()
+    assert "stopped cleanly" in log_text
+    assert "Traceback" not in log_text + stderr.decode()
+    collections = [guild_of(world.general)]
     with Archivist(KnowledgeConfig(database_url=f"sqlite:///{tmp_path / 'proc.db'}")) as archive:
-        assert archive.count_articles(collections=[guild_of(world.general)]) == 1
+        # The whole article or nothing: every passage it counts is stored and answers.
+        [article] = archive.list_articles(collections=collections)
+        assert archive.stats(collections=collections).passages == article.passage_count > 0
+        answer = archive.ask("who planted the first pear trees?", collections=collections)
+        assert any("grandfather" in e.quote for e in answer.excerpts)
 
 
 async def test_rejected_token_is_one_line_and_exit_1(world: World, tmp_path: Path):

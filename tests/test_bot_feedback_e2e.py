@@ -15,36 +15,26 @@ from sqlalchemy import create_engine, text
 
 from archivist.settings import Settings
 from bot.client import ArchivistBot
-from tests.fakediscord import component_labels, is_ephemeral
+from tests.fakediscord import button_id, component_labels, is_ephemeral
 from tests.fakediscord.fixtures import fake_discord  # noqa: F401
 from tests.test_bot_e2e import (  # noqa: F401 - fixtures
     FERRY,
     LIBRARY,
     MILL,
-    ORCHARD_HTML,
     WAIT,
     World,
     bot,
     guild_of,
     make_settings,
+    orchard_site,
     reply_to,
     running_bot,
     store,
-    web_pages,
     world,
 )
 
 CHECK = "\N{WHITE HEAVY CHECK MARK}"
 REPEAT = "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}"
-
-
-def button(message: dict, label: str) -> str:
-    return next(
-        c["custom_id"]
-        for row in message["components"]
-        for c in row["components"]
-        if c.get("label") == label
-    )
 
 
 def table(settings_or_bot: Settings | ArchivistBot, name: str) -> list:
@@ -60,7 +50,7 @@ def table(settings_or_bot: Settings | ArchivistBot, name: str) -> list:
 
 
 async def press(world: World, who, message: dict, label: str, **kw) -> dict:
-    clicked = await world.fake.click(who, message, button(message, label), **kw)
+    clicked = await world.fake.click(who, message, button_id(message, label), **kw)
     return await world.fake.wait_for_reply(clicked, timeout=WAIT)
 
 
@@ -161,7 +151,7 @@ async def test_gaps_page_through_many_questions(world: World, bot: ArchivistBot)
     page = await world.fake.wait_for_reply(listing, timeout=WAIT)
     assert page["embeds"][0]["footer"]["text"].startswith("Page 1 of 2")
     assert page["embeds"][0]["description"].count("**1×**") == 10
-    pressed = await world.fake.click(world.alice, page, button(page, "Next"))
+    pressed = await world.fake.click(world.alice, page, button_id(page, "Next"))
     await world.fake.wait_for_response(pressed, timeout=WAIT)
     await world.fake.wait_until(
         lambda: world.fake.message(page["id"])["embeds"][0]["footer"]["text"].startswith("Page 2"),
@@ -211,36 +201,39 @@ async def test_forget_me_removes_exactly_that_members_rows(world: World, bot: Ar
 # --- ingest channels and Store in Archivist --------------------------------------------------
 
 
-async def test_an_ingest_channel_stores_an_editors_links_and_files(world: World, tmp_path: Path):
+async def test_an_ingest_channel_stores_an_editors_links_and_files(
+    world: World, tmp_path: Path, orchard_site
+):
     fake = world.fake
     settings = make_settings(tmp_path, fake, ingest_channels=frozenset({world.general.id}))
     async with running_bot(settings, fake) as running:
-        with web_pages({"/orchard": ORCHARD_HTML}) as (base, seen):
-            chat = await fake.send_message(world.general, world.bob, f"look: {base}/orchard")
-            talk = await fake.send_message(world.general, world.erin, "no link here, just talk")
-            posted = await fake.send_message(world.general, world.erin, f"<{base}/orchard>")
-            stored = await reply_to(world, posted)
-            assert re.fullmatch(
-                r"Stored #(\d+) “Pear orchard wins regional prize” \(2025-05-04, en, \d+ passages?\)",
-                stored["content"],
-            ), stored["content"]
-            await fake.wait_until(lambda: fake.reactions.get(int(posted["id"])))
-            assert fake.reactions[int(posted["id"])] == [CHECK]
+        base = orchard_site.base_url
+        chat = await fake.send_message(world.general, world.bob, f"look: {base}/orchard")
+        talk = await fake.send_message(world.general, world.erin, "no link here, just talk")
+        posted = await fake.send_message(world.general, world.erin, f"<{base}/orchard>")
+        stored = await reply_to(world, posted)
+        assert re.fullmatch(
+            r"Stored #(\d+) “Pear orchard wins regional prize” \(2025-05-04, en, \d+ passages?\)",
+            stored["content"],
+        ), stored["content"]
+        await fake.wait_until(lambda: fake.reactions.get(int(posted["id"])))
+        assert fake.reactions[int(posted["id"])] == [CHECK]
 
-            again = await fake.send_message(world.general, world.alice, f"{base}/orchard again")
-            await fake.wait_until(lambda: fake.reactions.get(int(again["id"])), timeout=WAIT)
-            assert fake.reactions[int(again["id"])] == [REPEAT]
+        again = await fake.send_message(world.general, world.alice, f"{base}/orchard again")
+        await fake.wait_until(lambda: fake.reactions.get(int(again["id"])), timeout=WAIT)
+        assert fake.reactions[int(again["id"])] == [REPEAT]
 
-            missing = await fake.send_message(world.general, world.erin, f"{base}/gone")
-            refusal = await reply_to(world, missing)
-            assert "404" in refusal["content"] and "\n" not in refusal["content"]
-            assert not fake.reactions.get(int(missing["id"]))
+        missing = await fake.send_message(world.general, world.erin, f"{base}/gone")
+        refusal = await reply_to(world, missing)
+        assert "404" in refusal["content"] and "\n" not in refusal["content"]
+        assert not fake.reactions.get(int(missing["id"]))
 
-            filed = await fake.send_message(
-                world.general, world.erin, "", attachments=[("mill.md", MILL, "text/markdown")]
-            )
-            assert (await reply_to(world, filed))["content"].startswith("Stored #")
-        assert seen == ["/orchard", "/orchard", "/gone"]  # bob's link was never fetched
+        filed = await fake.send_message(
+            world.general, world.erin, "", attachments=[("mill.md", MILL, "text/markdown")]
+        )
+        assert (await reply_to(world, filed))["content"].startswith("Stored #")
+        # Bob's link was never fetched: he is no editor.
+        assert orchard_site.paths() == ["/orchard", "/orchard", "/gone"]
         count = await asyncio.to_thread(
             running.service.count_articles, collections=[guild_of(world.general)]
         )

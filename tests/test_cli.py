@@ -6,15 +6,13 @@ like the news notes people paste (a tweet line with a pic.twitter.com link insid
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
 import re
 import subprocess
 import sys
-import threading
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from sqlalchemy import create_engine, text
 from archivist.cli import main
 from archivist.settings import _KEYS
 from knowledge import Archivist, KnowledgeConfig
+from tests._http_server import page
 
 WONSAN_TITLE = "Lavrov la Wonsan: Kim promite sprijin deplin Moscovei"
 WONSAN_MD = f"""\
@@ -116,33 +115,13 @@ EXCERPT_KEYS = {
 INGESTED = re.compile(r"^#(\d+)  (.+)  \((.+)\)$")
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def lines(self) -> list[str]:
-        return self.out.splitlines()
-
-
 pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch, sqlite_url):
+def cli(run_cli, sqlite_url):
     """Run ``archivist --database <tmp sqlite> ARGS...``, optionally feeding stdin."""
-
-    def run(*args: str, stdin: str | io.StringIO | None = None) -> Run:
-        if stdin is not None:
-            stream = io.StringIO(stdin) if isinstance(stdin, str) else stdin
-            monkeypatch.setattr(sys, "stdin", stream)
-        code = main(["--database", sqlite_url, *args])
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
-
-    return run
+    return functools.partial(run_cli, sqlite_url)
 
 
 @pytest.fixture
@@ -371,33 +350,10 @@ def test_metadata_options_need_a_single_source(cli, files):
     assert result.err.startswith("archivist: ") and len(result.err.strip().splitlines()) == 1
 
 
-class _Pages(BaseHTTPRequestHandler):
-    pages = {"/orchard.html": ORCHARD_HTML}
-
-    def do_GET(self):  # noqa: N802 - the http.server hook name
-        body = self.pages.get(self.path)
-        if body is None:
-            self.send_error(404)
-            return
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture
-def web():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+def web(http_server) -> str:
+    """The base URL of a real server on 127.0.0.1 with one article page."""
+    return http_server({"/orchard.html": page(ORCHARD_HTML)}).base_url
 
 
 def test_ingest_url_from_a_local_server(cli, web, monkeypatch):
@@ -571,6 +527,26 @@ def test_a_store_emptied_on_purpose_stays_empty(cli):
     assert result.out.startswith("Nothing relevant is stored")
 
 
+def test_min_confidence_decides_whether_a_weak_match_is_shown(cli, tmp_path, monkeypatch):
+    # Two of the question's six words match the bakery passage: a weak match.
+    monkeypatch.setenv("ARCHIVIST_SEMANTIC", "off")  # the share of words alone decides
+    note = tmp_path / "quay.txt"
+    note.write_text(
+        "Quay notes\n\nThe bakery on the quay sells plum cake on Sundays.\n\n"
+        "The ferry crew trained on the new boat all winter.\n",
+        encoding="utf-8",
+    )
+    assert cli("ingest", str(note)).code == 0
+    question = "plum cake prices at the harbour market"
+    monkeypatch.setenv("ARCHIVIST_MIN_CONFIDENCE", "0.05")
+    lenient = cli("ask", question)
+    assert lenient.code == 0
+    assert lenient.lines[0] == "> The bakery on the quay sells **plum** **cake** on Sundays."
+    monkeypatch.setenv("ARCHIVIST_MIN_CONFIDENCE", "0.9")
+    strict = cli("ask", question)
+    assert strict.code == 0 and strict.out.startswith("Nothing relevant is stored")
+
+
 def test_other_collections_are_not_filled_with_examples(cli):
     result = cli("ask", "--collection", "team-notes", "who met Kim and where")
     assert result.code == 0
@@ -732,10 +708,22 @@ def test_quiet_drops_notes_but_not_results(cli, files):
 
 
 @pytest.mark.parametrize(
-    "args", [["ask"], ["show", "twelve"], ["ask", "-k", "0", "x"], ["frobnicate"], []]
+    ("args", "said"),
+    [
+        (["ask"], 'archivist: ask needs a question, e.g. archivist ask "who met Kim and where"'),
+        (["show", "twelve"], "archivist show: error: argument ID: not an article id: 'twelve'"),
+        (["ask", "-k", "0", "x"], "archivist ask: error: argument -k: must be from 1 to 25"),
+        (["frobnicate"], "archivist: error: argument COMMAND: invalid choice: 'frobnicate'"),
+        ([], "archivist: error: the following arguments are required: COMMAND"),
+    ],
 )
-def test_usage_errors_exit_2(cli, args):
-    assert cli(*args).code == 2
+def test_usage_errors_exit_2_saying_what_is_wrong(cli, args, said):
+    result = cli(*args)
+    assert result.code == 2
+    assert result.out == ""
+    # The last line says what is wrong; argparse's usage lines may come before it.
+    assert result.err.strip().splitlines()[-1].startswith(said), result.err
+    assert "Traceback" not in result.err
 
 
 @pytest.mark.parametrize(

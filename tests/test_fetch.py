@@ -32,7 +32,6 @@ from tests._http_server import (
     page,
     redirect,
     send,
-    serve,
     stall,
     status,
     trickle,
@@ -90,10 +89,9 @@ ROUTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def server():
-    with serve(ROUTES) as running:
-        yield running
+@pytest.fixture
+def server(http_server):
+    return http_server(ROUTES)
 
 
 def _one_line(err: KnowledgeError) -> str:
@@ -210,16 +208,16 @@ class _ClosingTrickle:
 
 
 @pytest.mark.parametrize("declare_length", [True, False], ids=["content-length", "until-close"])
-def test_deadline_cuts_a_trickled_body_on_a_closing_connection(declare_length):
+def test_deadline_cuts_a_trickled_body_on_a_closing_connection(http_server, declare_length):
     route = _ClosingTrickle(declare_length=declare_length)
     patient = KnowledgeConfig(
         allow_private_urls=True, connect_timeout=0.5, fetch_timeout=1.0,
         max_download_bytes=10_000_000,  # only the deadline can stop this body
     )  # fmt: skip
-    with serve({"/trickle": route}) as running:
-        with pytest.raises(Unreachable) as caught:
-            fetch_url(running.url("/trickle"), patient)
-        route.finished.wait(timeout=30)
+    running = http_server({"/trickle": route})
+    with pytest.raises(Unreachable) as caught:
+        fetch_url(running.url("/trickle"), patient)
+    route.finished.wait(timeout=30)
     assert _one_line(caught.value) == "127.0.0.1 took longer than 1 s to answer"
     assert route.outcome == "client hung up"
 
@@ -360,7 +358,7 @@ def test_dns_failure_names_the_host():
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
-def test_https_certificate_is_verified(tmp_path):
+def test_https_certificate_is_verified(tmp_path, http_server):
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -371,10 +369,10 @@ def test_https_certificate_is_verified(tmp_path):
     )  # fmt: skip
     tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     tls.load_cert_chain(cert, key)
-    with serve({"/note": page(NOTE, "text/plain")}, tls=tls) as https:
-        with pytest.raises(Unreachable) as caught:
-            fetch_url(https.url("/note"), LOCAL)
-        assert https.requests == []
+    https = http_server({"/note": page(NOTE, "text/plain")}, tls=tls)
+    with pytest.raises(Unreachable) as caught:
+        fetch_url(https.url("/note"), LOCAL)
+    assert https.requests == []
     message = _one_line(caught.value)
     assert message.startswith("Could not open a secure connection to 127.0.0.1:")
     assert "self-signed" in message or "certificate" in message

@@ -9,13 +9,13 @@ reported, and a store whose articles, passages and index entries agree.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
 import os
 import sys
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -75,30 +75,12 @@ STDIN_NOTE = b"Stdin note\n\nThe keeper's log on stdin: " + b"k" * 300 + b" \xe9
 RTL_TITLE = "Budget \u202egnirts\u202c approved \u2066x\u2069"
 
 
-@dataclass
-class Run:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def lines(self) -> list[str]:
-        return self.out.splitlines()
-
-
 pytestmark = pytest.mark.usefixtures("isolated_cli")
 
 
 @pytest.fixture
-def cli(capsys, monkeypatch, store_url):
-    def run(*args: str, stdin: io.TextIOWrapper | None = None) -> Run:
-        if stdin is not None:
-            monkeypatch.setattr(sys, "stdin", stdin)
-        code = main(["--database", store_url, *args])
-        out, err = capsys.readouterr()
-        return Run(code, out, err)
-
-    return run
+def cli(run_cli, store_url):
+    return functools.partial(run_cli, store_url)
 
 
 def assert_intact(url: str) -> dict[str, int]:

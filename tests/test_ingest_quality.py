@@ -10,7 +10,7 @@ import pytest
 
 from knowledge import Archivist, KnowledgeConfig
 from knowledge.types import Link
-from tests._http_server import page, serve
+from tests._http_server import page
 
 SOFT_HYPHENATED = (
     "Die Bundes\u00adregierung will die Förder\u00adprogramme für Lasten\u00adräder "
@@ -281,7 +281,9 @@ def test_a_signature_stays_with_its_letter_not_the_next_headline(archive):
     assert any(p.endswith("more than our thanks.\n\nJonas Weber") for p in passages), passages
 
 
-def test_undeclared_latin1_html_decodes_like_the_same_bytes_as_text(archive, sqlite_url):
+def test_undeclared_latin1_html_decodes_like_the_same_bytes_as_text(
+    archive, sqlite_url, http_server
+):
     data = LATIN1_PAGE.encode("latin-1")
     [as_html] = archive.ingest_bytes("cafe.html", data)
     [as_text] = archive.ingest_bytes("cafe.txt", data)
@@ -289,7 +291,8 @@ def test_undeclared_latin1_html_decodes_like_the_same_bytes_as_text(archive, sql
     assert "Une cliente naïve a demandé si le niño du patron était déjà là." in html_text
     assert html_text.split("\n")[-1] in archive.article_text(as_text.result.article.id)
     config = KnowledgeConfig(database_url=sqlite_url, allow_private_urls=True)
-    with serve({"/cafe": page(data, "text/html")}) as server, Archivist(config) as service:
+    server = http_server({"/cafe": page(data, "text/html")})
+    with Archivist(config) as service:
         fetched = service.ingest_url(server.url("/cafe"))
     assert fetched.duplicate  # the page from the web reads exactly as the uploaded file
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from knowledge import Archivist, Document, KnowledgeConfig
-from knowledge.errors import EmptyDocument, InvalidQuery, NotFound, TooLarge
+from knowledge.errors import EmptyDocument, InvalidQuery, NotFound, StoreError, TooLarge
 
 MIXED_NOTE = """\
 2025-07-12 Lavrov meets Kim Jong Un on the east coast
@@ -105,25 +105,39 @@ def test_nothing_relevant_is_said_plainly(stocked):
     assert answer.excerpts == ()
 
 
+#: Questions written as search syntax, SQL or noise: each is read as plain words.
+#: With "Kim" among them the user gets the passage naming Kim; without a word
+#: the store holds (or beside names no stored text holds) "nothing relevant".
+KIM_AT_WONSAN = "primit de Kim Jong-un la Wonsan"
+
+
 @pytest.mark.parametrize(
-    "question",
+    ("question", "quoted"),
     [
-        'Kim" OR "',
-        "NOT Kim",
-        "Kim*",
-        "title:Kim",
-        "kim AND (",
-        "Kim NEAR/2 Lavrov",
-        "'; DROP TABLE articles; --",
-        "🙂🙂🙂 Kim",
-        "Ким Чен Ын Kim 金正恩",
-        "Kim " * 2500,
+        ('Kim" OR "', KIM_AT_WONSAN),
+        ("NOT Kim", KIM_AT_WONSAN),
+        ("Kim*", KIM_AT_WONSAN),
+        ("title:Kim", KIM_AT_WONSAN),
+        ("kim AND (", KIM_AT_WONSAN),
+        ("Kim NEAR/2 Lavrov", KIM_AT_WONSAN),
+        ("'; DROP TABLE articles; --", None),
+        ("🙂🙂🙂 Kim", KIM_AT_WONSAN),
+        ("Ким Чен Ын Kim 金正恩", None),
+        ("Kim " * 2500, KIM_AT_WONSAN),
     ],
 )
-def test_hostile_questions_are_harmless(stocked, question):
-    answer = stocked.ask(question)  # must not raise
-    assert all(e.quote for e in answer.excerpts)
+def test_hostile_questions_are_read_as_plain_words(stocked, question, quoted):
+    answer = stocked.ask(question)
+    if quoted is None:
+        assert not answer.found and answer.excerpts == ()
+    else:
+        excerpt = answer.excerpts[0]
+        assert quoted in excerpt.quote
+        stored = stocked.article_text(excerpt.article_id)
+        assert stored[excerpt.quote_start : excerpt.quote_end] == excerpt.quote
+        assert "Kim" in {excerpt.quote[s.start : s.end] for s in excerpt.highlights}
     assert stocked.count_articles() == 2
+    assert stocked.ask("seed packets lent").found  # the store still answers
 
 
 # A 10,000-letter run is not a word (too long to index), so not a question.
@@ -204,16 +218,25 @@ def test_unusable_text_is_refused_and_nothing_is_stored(archive, body, error):
     assert archive.stats().passages == 0
 
 
-def test_an_ingest_that_fails_midway_leaves_nothing(archive, monkeypatch):
-    from knowledge import store
-
-    def broken(session, passages, sign):
-        raise RuntimeError("disk full")
-
-    monkeypatch.setattr(store, "_count_terms", broken)
-    with pytest.raises(RuntimeError):
+def test_an_ingest_that_fails_midway_leaves_nothing(archive, sqlite_url):
+    # The database itself refuses the vocabulary counts, written after the
+    # article and its passages: all of it must be rolled back.
+    engine = create_engine(sqlite_url)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "CREATE TRIGGER full_disk BEFORE INSERT ON terms "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
+            )
+        )
+    with pytest.raises(
+        StoreError, match="^The database refused the article: database or disk is full$"
+    ):
         archive.ingest_text(LIBRARY_NOTE)
-    monkeypatch.undo()
+    with engine.begin() as connection:
+        connection.execute(text("DROP TRIGGER full_disk"))
+        assert connection.execute(text("SELECT count(*) FROM passages")).scalar_one() == 0
+    engine.dispose()
     assert archive.count_articles() == 0
     assert archive.stats().passages == 0
     assert not archive.ask("seed bank").found
@@ -314,24 +337,41 @@ def test_examples_are_remembered_after_they_are_removed(archive):
     assert archive.examples_loaded
 
 
-def test_processes_opening_a_new_store_at_once_all_succeed(tmp_path):
-    # Separate processes, as when the bot and the command line start together.
+def test_processes_opening_a_new_store_at_once_all_succeed(store_url):
+    # Separate processes, as when the bot and the command line start together on
+    # a new store: one migrates it, the others wait and find it ready.
     import subprocess
     import sys
 
-    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    # Each process imports first, then waits for the word to open: all open at once.
     probe = (
         "import sys; from knowledge import Archivist, KnowledgeConfig;"
+        "print('ready', flush=True); sys.stdin.readline();"
         "Archivist(KnowledgeConfig(database_url=sys.argv[1])).close(); print('ok')"
     )
     runs = [
-        subprocess.Popen([sys.executable, "-c", probe, url], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", probe, store_url],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for _ in range(4)
     ]
-    outputs = [run.communicate(timeout=60)[0].strip() for run in runs]
-    assert outputs == ["ok"] * 4
-    with Archivist(KnowledgeConfig(database_url=url)) as archive:
+    assert [run.stdout.readline().strip() for run in runs] == ["ready"] * 4
+    for run in runs:
+        run.stdin.write("open\n")
+        run.stdin.flush()
+    finished = [run.communicate(timeout=120) for run in runs]
+    assert [out.strip() for out, _ in finished] == ["ok"] * 4, [err for _, err in finished]
+    with Archivist(KnowledgeConfig(database_url=store_url)) as archive:
         assert archive.count_articles() == 0
+    engine = create_engine(store_url)
+    with engine.connect() as connection:
+        versions = connection.execute(text("SELECT version FROM schema_version")).scalars().all()
+    engine.dispose()
+    assert sorted(versions) == [1, 2, 3, 4, 5, 6]
 
 
 def test_a_stop_listed_word_that_few_passages_use_counts(archive):

@@ -30,7 +30,7 @@ from knowledge.sources import (
     list_folder,
 )
 from knowledge.types import Document
-from tests._http_server import page, redirect, serve
+from tests._http_server import page, redirect
 
 # Cedilla ş/ţ so the note also fits windows-1250 and ISO-8859-2.
 NEWS_NOTE = """Podul de la Brăila, deschis traficului
@@ -545,10 +545,9 @@ URL_ROUTES = {
 }
 
 
-@pytest.fixture(scope="module")
-def server():
-    with serve(URL_ROUTES) as running:
-        yield running
+@pytest.fixture
+def server(http_server):
+    return http_server(URL_ROUTES)
 
 
 def test_url_article_is_extracted_with_its_metadata(server):

@@ -9,7 +9,7 @@ Start with ``fixtures.py`` (the ``fake_discord`` fixture and ``running_client``)
 from __future__ import annotations
 
 from .interactions import FakeInteraction, is_ephemeral, is_loading
-from .messages import component_labels, message_text
+from .messages import button_id, component_labels, message_text
 from .model import (
     FakeChannel,
     FakeGuild,
@@ -36,6 +36,7 @@ __all__ = [
     "Pings",
     "Upload",
     "UploadedFile",
+    "button_id",
     "component_labels",
     "is_ephemeral",
     "is_loading",

@@ -234,6 +234,15 @@ def component_labels(message: Mapping[str, Any]) -> list[str]:
     return labels
 
 
+def button_id(message: Mapping[str, Any], label: str) -> str:
+    """The ``custom_id`` of the button labelled ``label`` on a message, to click it."""
+    for row in message.get("components") or []:
+        for item in row.get("components") or []:
+            if item.get("label") == label:
+                return item["custom_id"]
+    raise AssertionError(f"no {label!r} button among {component_labels(message)}")
+
+
 def find_component(message: Mapping[str, Any], custom_id: str) -> Mapping[str, Any] | None:
     def walk(items: Iterable[Mapping[str, Any]]) -> Mapping[str, Any] | None:
         for item in items:

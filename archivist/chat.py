@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 
 from archivist import render
 from knowledge.errors import KnowledgeError
+from knowledge.limits import MAX_QUESTION_CHARS
 
 if TYPE_CHECKING:
     from archivist.context import Context
     from knowledge.types import Answer
 
 PROMPT = "ask> "
-#: Longer lines are cut: a question is a sentence or two, and the engine does the real bounding.
-MAX_QUESTION_CHARS = 2_000
 LIST_LIMIT = 10
 
 HELP = """\

@@ -54,9 +54,10 @@ from archivist.commands import (
     cmd_show,
     cmd_stats,
 )
-from archivist.context import Context, EmbeddingInterrupted, UsageError, print_error, printable
+from archivist.context import Context, EmbeddingInterrupted, UsageError, print_error
 from archivist.ingest import cmd_ingest
 from archivist.parser import build_parser
+from knowledge.decode import printable
 from knowledge.errors import KnowledgeError
 from runtime.logs import setup_logging
 from runtime.settings import Settings, SettingsError, load_settings

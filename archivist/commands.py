@@ -8,7 +8,8 @@ import sys
 from typing import TYPE_CHECKING
 
 from archivist import render
-from archivist.context import Context, UsageError, embed_pending, print_error, printable
+from archivist.context import Context, UsageError, embed_pending, print_error
+from knowledge.decode import printable
 from knowledge.errors import InvalidQuery, KnowledgeError
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
+from knowledge.decode import printable
 from knowledge.types import GLOBAL_COLLECTION
 
 if TYPE_CHECKING:
@@ -133,20 +134,6 @@ class EmbeddingInterrupted(KeyboardInterrupt):
             f"stopped: {self.done:,} of {self.waiting:,} passages embedded and saved; "
             "run `archivist embed` to carry on"
         )
-
-
-def printable(text: str) -> str:
-    """``text`` fit to store and print: undecodable bytes become U+FFFD.
-
-    Python smuggles bytes that are not UTF-8 into ``sys.argv`` (``$'Pool \\xe9'``)
-    and file names as lone surrogates, which no encoder, database or terminal accepts.
-    """
-    if not any("\ud800" <= ch <= "\udfff" for ch in text):
-        return text
-    try:
-        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:  # a surrogate that did not come from a byte
-        return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def one_line(message: str) -> str:

@@ -11,8 +11,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from archivist import render
-from archivist.context import Context, UsageError, embed_pending, one_line, printable
+from archivist.context import Context, UsageError, embed_pending, one_line
+from knowledge.decode import printable
 from knowledge.errors import KnowledgeError
+from knowledge.filetypes import SUPPORTED_LIST
 from knowledge.types import GLOBAL_COLLECTION, IngestOutcome
 
 if TYPE_CHECKING:
@@ -53,8 +55,6 @@ def cmd_ingest(ctx: Context, args: argparse.Namespace) -> int:
         if removed:
             ctx.note(f"Removed the {removed} example articles: the store now holds your own.")
     if skipped["files"]:
-        from knowledge.sources import SUPPORTED_LIST
-
         n = skipped["files"]
         other = "other file" if n == 1 else "other files"
         ctx.note(f"{n} {other} in folders skipped (only {SUPPORTED_LIST} are read there)")
@@ -74,18 +74,14 @@ def _refused_line(source: str, message: str) -> str:
 
 def _ingest_folder(ctx: Context, folder: str, skipped: Counter[str]) -> Iterator[IngestOutcome]:
     """Every supported file under ``folder``; the others are counted in ``skipped``."""
-    from knowledge.sources import SUPPORTED_LIST, list_folder
+    from knowledge.sources import list_folder
 
     listing = list_folder(folder)
     skipped["files"] += listing.skipped
     for path in listing.files:
         yield from ctx.service().ingest_path(path, collection=ctx.collection, added_by=ctx.added_by)
-    for label, problem in listing.unreadable:
+    for label, problem in listing.refusals():
         yield IngestOutcome(label, error=str(problem))
-    if listing.problem is not None:
-        yield IngestOutcome(folder, error=str(listing.problem))
-    elif not listing.files and not listing.unreadable:
-        yield IngestOutcome(folder, error=f"no {SUPPORTED_LIST} files there")
 
 
 def _ingest_source(

@@ -6,10 +6,8 @@ import argparse
 import re
 
 from archivist.context import PROG
+from knowledge.limits import MAX_EXCERPTS, MAX_GAPS, MAX_LISTED
 from knowledge.types import GLOBAL_COLLECTION
-
-MAX_K = 25  # the service answers with at most 25 excerpts a page
-MAX_LIST = 200  # the service caps a page at 200 too
 
 
 def _article_id(value: str) -> int:
@@ -134,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*", metavar="QUESTION")
     ask.add_argument(
         "-k",
-        type=_bounded_int(1, MAX_K),
+        type=_bounded_int(1, MAX_EXCERPTS),
         metavar="N",
         help="excerpts per answer (default: ARCHIVIST_TOP_K, 3)",
     )
@@ -153,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     lister = command("list", "list stored articles, newest first")
-    lister.add_argument("--limit", type=_bounded_int(1, MAX_LIST), default=20, metavar="N")
+    lister.add_argument("--limit", type=_bounded_int(1, MAX_LISTED), default=20, metavar="N")
     lister.add_argument("--offset", type=_bounded_int(0, 10**9), default=0, metavar="N")
 
     show = command("show", "show an article's details and opening passage")
@@ -182,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     gaps.add_argument(
         "--days", type=_bounded_int(1, 36_500), metavar="N", help="look back N days (default: all)"
     )
-    gaps.add_argument("--limit", type=_bounded_int(1, 25), default=25, metavar="N")
+    gaps.add_argument("--limit", type=_bounded_int(1, MAX_GAPS), default=MAX_GAPS, metavar="N")
     gaps.add_argument("--offset", type=_bounded_int(0, 10**9), default=0, metavar="N")
     gaps.add_argument("--json", action="store_true", help="print the gaps as JSON")
     feedback = command(

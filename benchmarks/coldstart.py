@@ -63,8 +63,8 @@ class SyntheticEmbedder:
 def build(path: Path, articles: int, seed: int) -> None:
     from sqlalchemy.orm import sessionmaker
 
-    from knowledge.passages import split_sentences
     from knowledge.semantic import embed_pending
+    from knowledge.sentences import split_sentences
 
     url = f"sqlite:///{path}"
     started = time.perf_counter()

@@ -204,7 +204,7 @@ def embedding_throughput(url: str, sample: int) -> Throughput:
     from sqlalchemy.orm import sessionmaker
 
     from knowledge import database, embedding, semantic, vectorstore
-    from knowledge.passages import split_sentences
+    from knowledge.sentences import split_sentences
 
     engine = database.open_engine(url)
     try:

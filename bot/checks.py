@@ -16,13 +16,12 @@ import discord
 
 from bot.errors import Refused, try_again
 from bot.markdown import escape_plain
+from knowledge.filetypes import EXTENSIONS, SUPPORTED_CHOICE
+from knowledge.limits import format_size
 from knowledge.types import GLOBAL_COLLECTION
 
 if TYPE_CHECKING:
     from runtime.settings import BotSettings
-
-#: File types ``/ingest file:`` and ``!ingest`` read (the service decides for sure).
-INGEST_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".jsonl"})
 
 
 def guild_collection(guild_id: int) -> str:
@@ -149,18 +148,10 @@ def check_attachment(name: str, size: int, max_bytes: int) -> None:
     """Refuse a file by its name and declared size, before downloading it."""
     suffix = PurePath(name).suffix.lower()
     shown = escape_plain(name[:100])
-    if suffix not in INGEST_SUFFIXES:
-        raise Refused(f"“{shown}” is not a file I read; send .txt, .md, .html or .jsonl.")
+    if suffix not in EXTENSIONS:  # the service decides for sure
+        raise Refused(f"“{shown}” is not a file I read; send {SUPPORTED_CHOICE}.")
     if size > max_bytes:
-        raise Refused(f"“{shown}” is {_size(size)}; the limit is {_size(max_bytes)}.")
-
-
-def _size(n: int) -> str:
-    if n >= 1_000_000:
-        return f"{n / 1_000_000:.1f} MB"
-    if n >= 1000:
-        return f"{n / 1000:.0f} kB"
-    return f"{n} bytes"
+        raise Refused(f"“{shown}” is {format_size(size)}; the limit is {format_size(max_bytes)}.")
 
 
 class Cooldown:

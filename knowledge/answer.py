@@ -15,7 +15,7 @@ import re
 from typing import TYPE_CHECKING
 
 from knowledge import search, text
-from knowledge.passages import split_sentences
+from knowledge.sentences import split_sentences
 from knowledge.types import Excerpt, Link, Span
 
 if TYPE_CHECKING:

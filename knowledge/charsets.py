@@ -1,4 +1,7 @@
-"""Reading text that is not UTF-8 and does not say what it is.
+"""Encoding labels, and reading text that is not UTF-8 and does not say what it is.
+
+:func:`codec_for` turns a declared label into a Python codec, or None when it
+names no text encoding.
 
 Legacy European text is almost always Windows-1252 / Latin-1 (Western) or
 Windows-1250 / ISO-8859-2 (Central European). Every byte sequence decodes in
@@ -20,14 +23,12 @@ guesses (Greek and other scripts).
 
 from __future__ import annotations
 
+import codecs
 import logging
 import re
 import unicodedata
 
-from charset_normalizer import from_bytes
-
-from knowledge.extract import codec_for
-from knowledge.passages import detect_language
+from knowledge.language import detect_language
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,35 @@ ALPHABETS = {
 TYPOGRAPHY = frozenset("\u00a0«»‹›‘’‚“”„–—…•·¡¿°€£¥§©®™±×÷½¼¾")
 _SURROGATE = re.compile("[\udc80-\udcff]+")
 _MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
+# Browsers read these labels as windows-1252 (WHATWG Encoding), and so do pages.
+_WEB_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
+#: Python text codecs that are not character encodings a document can be written in.
+_NOT_ENCODINGS = frozenset(
+    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"}
+)
+
+
+def codec_for(label: str | None) -> str | None:
+    """Python's name for an encoding label (web aliases applied), or None if unknown.
+
+    Only character encodings count: a page declaring ``rot13``, ``base64`` or
+    ``zlib`` (codecs Python knows, but not encodings) is read as if it declared
+    nothing, and so is a label that is not a name at all.
+    """
+    if not label:
+        return None
+    label = label.strip().lower()
+    label = _WEB_ALIASES.get(label, label)
+    if not label.isprintable() or not label.isascii():
+        return None
+    try:
+        info = codecs.lookup(label)
+    except (LookupError, ValueError):
+        return None
+    # rot13, base64, hex, zlib, bz2, uu, quopri: bytes-to-bytes or str-to-str.
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_ENCODINGS:
+        return None
+    return info.name
 
 
 def decode_legacy(data: bytes, *, name: str = "input") -> str | None:
@@ -106,6 +136,8 @@ def _readings(data: bytes):
         # Real UTF-8 with a stray Windows byte or two (a pasted apostrophe).
         text = data.decode("utf-8", "surrogateescape")
         yield "utf-8+cp1252", _SURROGATE.sub(_western, text)
+    from charset_normalizer import from_bytes  # a second's import, needed by few inputs
+
     seen = set()
     guess = from_bytes(data[: 512 * 1024]).best()
     guessed = codec_for(guess.encoding) if guess is not None else None

@@ -10,13 +10,11 @@ the text; when all that remains is a caption-sized scrap, the page is refused.
 Metadata (see :mod:`knowledge.pagemeta`): title from trafilatura without the
 site's name or a date around it; the published date the page declares, else a
 date in its title, else htmldate's guess unless only a teaser shows it; author
-from trafilatura; language from the ``lang`` attribute; canonical URL from
-``<link rel=canonical>`` or ``og:url``.
+from trafilatura; canonical URL from ``<link rel=canonical>`` or ``og:url``.
 """
 
 from __future__ import annotations
 
-import codecs
 import logging
 import re
 import unicodedata
@@ -26,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 
 from knowledge import pagemeta
+from knowledge.decode import decode_text
 from knowledge.errors import EmptyDocument, TooLarge, UnsupportedContent
 from knowledge.types import Document
 
@@ -39,8 +38,6 @@ log = logging.getLogger(__name__)
 DATE_PARAMS = {"extensive_search": False, "original_date": True}
 #: A list or table whose text is mostly links is navigation ("Related stories").
 LINK_SHARE_LIMIT = 0.8
-#: Where a ``<meta charset>`` must appear, per the HTML standard's prescan.
-META_SCAN_BYTES = 4096
 #: Elements a page may hold. Extraction costs time and memory per element, not
 #: per byte: 4 MB of ``<p>x</p>`` took 45 s and ~1 GB, while a long news or
 #: encyclopedia page holds a few thousand to a few tens of thousands.
@@ -63,12 +60,8 @@ _CREDIT = re.compile(r"(?i)(?:\b(?:photos?|fotos?|bild|image|picture|credits?)\s
 _IMAGE_LINK = re.compile(r"(?i)\.(?:jpe?g|png|gif|webp|avif)(?:[?#]|$)")
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table"})
 _START_TAG = re.compile(r"<[A-Za-z]")
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
-_LANG = re.compile(r"^([A-Za-z]{2,3})(?:[-_].*)?$")
 _SPACES = re.compile(r"[^\S\n]+")
 _WHITESPACE = re.compile(r"\s+")
-# Browsers read these labels as windows-1252 (WHATWG Encoding), and so do pages.
-_WEB_ALIASES = {"iso-8859-1": "cp1252", "latin1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
 
 
 def html_to_document(
@@ -94,7 +87,7 @@ def html_to_document(
     name = source_ref or url or "the page"
     if isinstance(html, bytes):
         try:
-            text = decode_html(html, charset)
+            text = decode_text(html, declared_charset=charset, name="the page", html=True)
         except UnsupportedContent:
             raise EmptyDocument(f"No readable text found in {name}") from None
     else:
@@ -114,7 +107,6 @@ def html_to_document(
             f"{name} nests its HTML more than {MAX_DEPTH} elements deep; "
             "text that deep cannot be read"
         )
-    language = _page_language(tree)
     canonical = _canonical_url(tree, url)
     objects = pagemeta.json_ld(tree)
     structured = pagemeta.structured_body(objects)
@@ -193,31 +185,11 @@ def html_to_document(
         canonical_url=canonical,
         date=date,
         author=_clean_line(extracted.author or "") or None,
-        language=language,
         source_kind=source_kind,
         source_ref=source_ref,
         body_start=body_start,
         heading_starts=frozenset(heading_starts),
     )
-
-
-def decode_html(data: bytes, charset: str | None = None) -> str:
-    """Decode a page the way every text is decoded (:func:`knowledge.sources.decode_text`):
-    byte-order mark, valid UTF-8, the declared charset or else the page's ``<meta>``
-    charset, then the most plausible legacy encoding.
-
-    Raises:
-        UnsupportedContent: binary data, or no encoding reads it.
-    """
-    from knowledge.sources import decode_text  # sources builds on this module
-
-    return decode_text(data, declared_charset=charset, name="the page", html=True)
-
-
-def meta_charset(data: bytes) -> str | None:
-    """The ``<meta charset>`` label of a page, found where the HTML standard's prescan looks."""
-    meta = _META_CHARSET.search(data[:META_SCAN_BYTES])
-    return meta.group(1).decode("ascii") if meta else None
 
 
 def _depth(tree: HtmlElement) -> int:
@@ -353,20 +325,6 @@ def _same_words(block: str, title: str) -> bool:
     return block.casefold().split() == title.casefold().split()
 
 
-def _page_language(tree: HtmlElement) -> str | None:
-    """ISO 639 code the page declares for itself, if it does."""
-    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
-    for meta in tree.iterfind(".//meta"):
-        key = (meta.get("http-equiv") or meta.get("property") or meta.get("name") or "").lower()
-        if key in ("content-language", "og:locale", "language"):
-            candidates.append(meta.get("content"))
-    for value in candidates:
-        match = _LANG.match((value or "").strip())
-        if match:
-            return match.group(1).lower()
-    return None
-
-
 def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
     """``<link rel=canonical>`` or ``og:url``, made absolute; only http(s)."""
     hrefs = [
@@ -388,35 +346,6 @@ def _canonical_url(tree: HtmlElement, url: str | None) -> str | None:
         if parts.scheme in ("http", "https") and parts.netloc:
             return absolute
     return None
-
-
-#: Python text codecs that are not character encodings a document can be written in.
-_NOT_ENCODINGS = frozenset(
-    {"idna", "punycode", "undefined", "unicode-escape", "raw-unicode-escape", "utf-7"}
-)
-
-
-def codec_for(label: str | None) -> str | None:
-    """Python's name for an encoding label (web aliases applied), or None if unknown.
-
-    Only character encodings count: a page declaring ``rot13``, ``base64`` or
-    ``zlib`` (codecs Python knows, but not encodings) is read as if it declared
-    nothing, and so is a label that is not a name at all.
-    """
-    if not label:
-        return None
-    label = label.strip().lower()
-    label = _WEB_ALIASES.get(label, label)
-    if not label.isprintable() or not label.isascii():
-        return None
-    try:
-        info = codecs.lookup(label)
-    except (LookupError, ValueError):
-        return None
-    # rot13, base64, hex, zlib, bz2, uu, quopri: bytes-to-bytes or str-to-str.
-    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_ENCODINGS:
-        return None
-    return info.name
 
 
 _INVISIBLE_PARENTS = (

@@ -20,13 +20,11 @@ from rapidfuzz import fuzz, process, utils
 from sqlalchemy.orm import Session
 
 from knowledge import store
-from knowledge.limits import MAX_EXCERPTS, MAX_QUESTION_CHARS
+from knowledge.limits import MAX_EXCERPTS, MAX_GAPS, MAX_QUESTION_CHARS
 from knowledge.types import ArticleChoice, Forgotten, Gap, GapReport, HelpfulPair, VoteRecorded
 
 #: Rows a report reads, newest first: older ones fall out of it.
 MAX_ROWS = 5000
-#: Gaps on one page at most.
-MAX_PAGE = 25
 #: rapidfuzz token_sort_ratio from which two questions count as one: case, punctuation,
 #: word order and a typo differ; "mayor of Varna" and "mayor of Constanța" do not merge.
 SIMILAR = 88
@@ -175,7 +173,7 @@ def gap_report(
         for v in store.recent_votes(session, collections, since, MAX_ROWS, helpful=False)
     ]
     gaps = group_questions(rows)
-    limit = max(1, min(limit, MAX_PAGE))
+    limit = max(1, min(limit, MAX_GAPS))
     offset = max(0, offset)
     return GapReport(tuple(gaps[offset : offset + limit]), len(gaps), offset, days)
 

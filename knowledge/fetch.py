@@ -4,20 +4,8 @@ Every hop of a request is vetted before a byte is sent: only ``http`` and
 ``https``, and every address the host resolves to must be one we may contact.
 The connection then goes to the vetted address itself (the ``Host`` header and
 TLS SNI / certificate check still use the host name), so a second DNS answer
-cannot swap in an internal address (DNS rebinding).
-
-Address policy, see :func:`address_problem`:
-
-* always refused: unspecified (``0.0.0.0/8``, ``::``), link-local
-  (``169.254.0.0/16`` with the cloud metadata endpoint, ``fe80::/10``),
-  multicast, reserved, and the known cloud metadata addresses. Nothing worth
-  reading lives there, and they are the classic targets of request forgery.
-* refused unless ``config.allow_private_urls``: loopback, private (RFC 1918,
-  ``fc00::/7``), carrier-grade NAT ``100.64.0.0/10`` and other non-public ranges.
-  The setting exists for tests and intranet wikis.
-
-IPv6 forms that embed an IPv4 address (``::ffff:a.b.c.d``, NAT64, 6to4) are
-judged by the address they embed.
+cannot swap in an internal address (DNS rebinding). Which addresses we may
+contact is :mod:`knowledge.addresses`' policy.
 """
 
 from __future__ import annotations
@@ -39,6 +27,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import urllib3
 from urllib3.connection import HTTPConnection, HTTPSConnection
 
+from knowledge.addresses import IPAddress, address_problem, resolve_host
 from knowledge.errors import (
     BlockedAddress,
     FetchError,
@@ -48,6 +37,7 @@ from knowledge.errors import (
     Unreachable,
     UnsupportedContent,
 )
+from knowledge.limits import format_size
 
 if TYPE_CHECKING:
     from urllib3.response import BaseHTTPResponse
@@ -56,7 +46,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 #: ``resolver(host, port)`` returns the addresses to try, or raises ``OSError``.
 Resolver = Callable[[str, int], Sequence[str]]
 
@@ -69,18 +58,6 @@ UNTYPED = frozenset({"application/octet-stream", "binary/octet-stream"})
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
 
-_METADATA = frozenset(
-    ipaddress.ip_address(a)
-    for a in (
-        "169.254.169.254",  # AWS, GCP, Azure, OpenStack ...
-        "fd00:ec2::254",  # AWS over IPv6
-        "100.100.100.200",  # Alibaba Cloud
-        "168.63.129.16",  # Azure wire server
-    )
-)
-_UNSPECIFIED_V4 = ipaddress.ip_network("0.0.0.0/8")
-_CGNAT = ipaddress.ip_network("100.64.0.0/10")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 _E = TypeVar("_E", bound=BaseException)
 
@@ -145,23 +122,6 @@ def fetch_url(
     raise FetchError(f"{_show(url)} redirected more than {config.max_redirects} times")
 
 
-def address_problem(ip: IPAddress, *, allow_private: bool) -> str | None:
-    """Why we refuse to contact ``ip`` ("a private address"), or None if we may."""
-    problem = _classify(ip)
-    if problem is None:
-        return None
-    description, always = problem
-    if allow_private and not always:
-        return None
-    return description
-
-
-def resolve_host(host: str, port: int) -> list[str]:
-    """Every address the system resolver gives for ``host``, in its order."""
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
 def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
     """Split a Content-Type header into (lower-case media type, charset)."""
     if not value:
@@ -173,14 +133,6 @@ def parse_content_type(value: str | None) -> tuple[str | None, str | None]:
         if key.strip().lower() == "charset":
             charset = val.strip().strip("\"'").lower() or None
     return media.strip().lower() or None, charset
-
-
-def format_size(n: int) -> str:
-    """A byte count for people: 5000000 -> "5 MB", 1500 -> "1.5 kB"."""
-    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
-        if n >= size:
-            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{n} bytes"
 
 
 @dataclass(frozen=True)
@@ -223,36 +175,6 @@ class _Target:
         host = f"[{self.host}]" if ":" in self.host else self.host
         default = 443 if self.scheme == "https" else 80
         return host if self.port == default else f"{host}:{self.port}"
-
-
-def _classify(ip: IPAddress) -> tuple[str, bool] | None:
-    """(description, refused even when private addresses are allowed), or None."""
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return _classify(ip.ipv4_mapped)
-        if ip in _NAT64:
-            return _classify(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
-        if ip.sixtofour is not None and (inner := _classify(ip.sixtofour)) is not None:
-            return inner
-    if ip in _METADATA:
-        return "a cloud metadata address", True
-    if ip.is_unspecified or ip in _UNSPECIFIED_V4:
-        return "an unspecified address", True
-    if ip.is_link_local:
-        return "a link-local address", True
-    if ip.is_multicast:
-        return "a multicast address", True
-    if ip.is_loopback:
-        return "a loopback address", False
-    if ip.is_reserved:
-        return "a reserved address", True
-    if ip in _CGNAT:
-        return "a carrier-grade NAT address", False
-    if ip.is_private or (isinstance(ip, ipaddress.IPv6Address) and ip.is_site_local):
-        return "a private address", False
-    if not ip.is_global:
-        return "a non-public address", False
-    return None
 
 
 def _vetted_addresses(

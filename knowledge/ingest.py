@@ -18,8 +18,9 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from knowledge import search, store, text
+from knowledge.dates import given_date, normalize_date
 from knowledge.errors import EmptyDocument, InputError, KnowledgeError, TooLarge
-from knowledge.limits import clean
+from knowledge.limits import clean, format_size
 from knowledge.models import Article
 from knowledge.passages import split_passages
 from knowledge.types import Document
@@ -71,18 +72,16 @@ def from_text(
     text_, title, url, date, author, source_ref = (
         clean(v) for v in (text_, title, url, date, author, source_ref)
     )
-    from knowledge import sources
+    from knowledge import plaintext
 
-    return sources.document_from_text(
+    return plaintext.document_from_text(
         text_, title=title, url=url, date=date, author=author, source_ref=source_ref
     )
 
 
 def check_url(url: str, date: str | None) -> None:
     """Refuse, before anything is fetched, an address no page can have or a bad date."""
-    from knowledge import sources
-
-    sources.given_date(date)
+    given_date(date)
     if clean(url) != url or not url.isprintable():
         raise InputError("That is not a web address (http:// or https://).")
 
@@ -147,11 +146,7 @@ def example_files() -> Iterator[tuple[str, bytes]]:
 def check_size(content: str, limit: int) -> None:
     """Raises :class:`TooLarge` when ``content`` is over ``limit`` bytes in UTF-8."""
     if len(content.encode("utf-8", "surrogatepass")) > limit:
-        raise TooLarge(f"The text is larger than the {_megabytes(limit)} limit.")
-
-
-def _megabytes(size: int) -> str:
-    return f"{size / 1_000_000:g} MB"
+        raise TooLarge(f"The text is larger than the {format_size(limit)} limit.")
 
 
 def prepare(
@@ -228,9 +223,7 @@ def clean_document(document: Document) -> Document:
     author = _BIDI_CONTROLS.sub("", clean(document.author) or "") or None
     date = clean(document.date)
     if date:
-        from knowledge import sources
-
-        iso = sources.normalize_date(date)
+        iso = normalize_date(date)
         if iso is None:
             shown = date.strip()[:SHOWN_DATE_CHARS]
             raise InputError(f"Could not read the date {shown!r}; write it as YYYY-MM-DD")

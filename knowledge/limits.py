@@ -1,4 +1,5 @@
-"""What the service accepts from its callers: caps, and the checks at its boundary.
+"""What the service accepts from its callers: caps, the checks at its boundary,
+and how a size limit reads in a message.
 
 Faces (the bot, the command line) import the caps from here rather than
 repeat them; this module is light (no database, no ranking), so a face can
@@ -18,6 +19,8 @@ MAX_QUESTION_CHARS = 2000
 MAX_EXCERPTS = 25
 #: Most articles listed at once: one page of a listing, not a dump of the store.
 MAX_LISTED = 200
+#: Most gaps on one page of the gaps report.
+MAX_GAPS = 25
 #: The longest collection name (the column's width on PostgreSQL).
 MAX_COLLECTION_CHARS = 100
 #: The longest id a face gives (a user, an answer): the columns' width.
@@ -78,3 +81,11 @@ def days(value: int | None) -> int | None:
     if not 1 <= value <= MAX_DAYS:
         raise InputError(f"Look back from 1 to {MAX_DAYS} days.")
     return value
+
+
+def format_size(n: int) -> str:
+    """A byte count for people: 5000000 -> "5 MB", 1500 -> "1.5 kB"."""
+    for unit, size in (("GB", 10**9), ("MB", 10**6), ("kB", 10**3)):
+        if n >= size:
+            return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{n} bytes"

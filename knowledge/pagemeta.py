@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from knowledge.dates import MONTH_FORMS
+
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
@@ -243,21 +245,6 @@ def title_date(title: str) -> str | None:
     return None
 
 
-#: Month names (their first letters) in English, German and French, by month number.
-_MONTH_NAMES = (
-    ("jan", "jän", "janv"),
-    ("feb", "fév", "fev"),
-    ("mar", "mär", "mrz"),
-    ("apr", "avr"),
-    ("may", "mai"),
-    ("jun", "juin"),
-    ("jul", "juil"),
-    ("aug", "aoû", "aou"),
-    ("sep",),
-    ("oct", "okt"),
-    ("nov",),
-    ("dec", "dez", "déc"),
-)
 _NUMERIC_DMY = re.compile(r"(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})")
 _NUMERIC_ANY = re.compile(r"(\d{1,4})[./-]\s?(\d{1,2})[./-]\s?(\d{1,4})")
 _WORD_DATE = re.compile(
@@ -277,7 +264,7 @@ def date_in_text(iso: str, text: str) -> bool:
         d, name, y = (match.group(1), match.group(2), match.group(3))
         if d is None:
             name, d, y = match.group(4), match.group(5), match.group(6)
-        if int(y) == year and int(d) == day and name.casefold().startswith(_MONTH_NAMES[month - 1]):
+        if int(y) == year and int(d) == day and name.casefold().startswith(MONTH_FORMS[month - 1]):
             return True
     return False
 

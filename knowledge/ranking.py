@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 from knowledge import answer, search, store, text
 from knowledge.errors import InvalidQuery
-from knowledge.passages import split_sentences
+from knowledge.sentences import split_sentences
 
 if TYPE_CHECKING:
     import numpy as np

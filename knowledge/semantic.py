@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from knowledge import store, vectorstore
-from knowledge.passages import split_sentences
+from knowledge.sentences import split_sentences
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

@@ -1,28 +1,27 @@
 """Turning what people hand us into :class:`~knowledge.types.Document` values.
 
-Pasted text, files (``.txt .md .html .jsonl``), directories of them, raw bytes
-with a name, and URLs all end here. Multi-document inputs answer with
-``(label, Document | KnowledgeError)`` pairs so one bad file or line never stops
-the rest; the label names the input for the user (``archive.jsonl:7``).
+Files (:mod:`knowledge.filetypes` says which), directories of them, raw bytes
+with a name, JSON Lines records and URLs all end here; what is plain text is read
+by :mod:`knowledge.plaintext`, HTML by :mod:`knowledge.extract`. Multi-document
+inputs answer with ``(label, Document | KnowledgeError)`` pairs so one bad file or
+line never stops the rest; the label names the input for the user (``archive.jsonl:7``).
 """
 
 from __future__ import annotations
 
-import codecs
 import errno
 import json
 import logging
 import os
 import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from datetime import date as Date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from knowledge.charsets import decode_legacy
+from knowledge.dates import given_date
+from knowledge.decode import binary_kind, decode_text, not_text, printable
 from knowledge.errors import (
     EmptyDocument,
     InputError,
@@ -30,8 +29,11 @@ from knowledge.errors import (
     TooLarge,
     UnsupportedContent,
 )
-from knowledge.extract import codec_for, fallback_title, html_to_document, meta_charset
-from knowledge.fetch import fetch_url, format_size, parse_content_type
+from knowledge.extract import html_to_document
+from knowledge.fetch import fetch_url, parse_content_type
+from knowledge.filetypes import CONTENT_TYPES, EXTENSIONS, SUPPORTED_LIST, UNSUPPORTED_EXTENSIONS
+from knowledge.limits import format_size
+from knowledge.plaintext import document_from_text
 from knowledge.types import Document
 
 if TYPE_CHECKING:
@@ -41,141 +43,12 @@ log = logging.getLogger(__name__)
 
 Outcome = tuple[str, Document | KnowledgeError]
 
-#: File extensions we read, and how.
-EXTENSIONS = {
-    ".txt": "text",
-    ".text": "text",
-    ".md": "text",
-    ".markdown": "text",
-    ".html": "html",
-    ".htm": "html",
-    ".xhtml": "html",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
-CONTENT_TYPES = {
-    "text/plain": "text",
-    "text/markdown": "text",
-    "text/x-markdown": "text",
-    "text/html": "html",
-    "application/xhtml+xml": "html",
-    "application/jsonl": "jsonl",
-    "application/x-ndjson": "jsonl",
-    "application/x-jsonlines": "jsonl",
-}
-SUPPORTED_LIST = ".txt, .md, .html, .jsonl"
-#: Formats we know we cannot read: refused by name, whatever the bytes inside.
-#: Any other file named directly (``README``, ``notes.log``, ``script.py``) is
-#: sniffed for text; a folder walk reads only :data:`EXTENSIONS` and counts the rest.
-UNSUPPORTED_EXTENSIONS = frozenset(
-    ".pdf .doc .docx .odt .rtf .epub .xls .xlsx .ods .ppt .pptx .odp "
-    ".png .jpg .jpeg .gif .webp .bmp .tif .tiff .heic .ico .svg "
-    ".zip .gz .tgz .bz2 .xz .zst .7z .rar .tar .iso .dmg .apk .jar "
-    ".mp3 .m4a .wav .ogg .flac .mp4 .mov .avi .mkv .webm "
-    ".exe .dll .so .dylib .bin .o .a .pyc .class .wasm .db .sqlite".split()
-)
 MAX_JSONL_RECORDS = 100_000
 MAX_FILES = 10_000
 #: Directory entries looked at before a walk gives up (a mistaken ``/``).
 MAX_WALK_ENTRIES = 200_000
-#: Share of control characters above which decoded "text" is really binary.
-CONTROL_SHARE_LIMIT = 0.01
-
-_MAGIC = (
-    (b"%PDF-", "a PDF document"),
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"PK\x03\x04", "a ZIP archive or Office document"),
-    (b"PK\x05\x06", "a ZIP archive"),
-    (b"\x1f\x8b", "gzip-compressed data"),
-    (b"\xfd7zXZ\x00", "xz-compressed data"),
-    (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"Rar!\x1a\x07", "a RAR archive"),
-    (b"\x7fELF", "a program"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Office document"),
-    (b"SQLite format 3\x00", "an SQLite database"),
-    (b"OggS", "an audio file"),
-    (b"fLaC", "an audio file"),
-    (b"ID3", "an MP3 file"),
-    (b"\x00asm", "a WebAssembly module"),
-)
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
-)
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>])", re.I | re.S)
-_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def decode_text(
-    data: bytes, *, declared_charset: str | None = None, name: str = "input", html: bool = False
-) -> str:
-    """Bytes to text: refuse binary, honour a BOM, try UTF-8, the declared charset, detection.
-
-    The one decoder for text, files and web pages alike. With ``html``, a page's
-    ``<meta charset>`` counts as declared when nothing else is. Newlines become
-    ``\\n`` and the text is NFC-normalised.
-
-    Raises:
-        UnsupportedContent: binary data, or no encoding reads it cleanly.
-    """
-    if html and codec_for(declared_charset) is None:
-        declared_charset = meta_charset(data)
-    text = _decode(data, declared_charset, name)
-    controls = sum(1 for ch in text[:65536] if ch < " " and ch not in _TEXT_CONTROLS)
-    # A stray escape or two in a long note is not binary; a steady share of them is.
-    if controls > 2 and controls > CONTROL_SHARE_LIMIT * min(len(text), 65536):
-        raise UnsupportedContent(f"{name} looks like a binary file, not text")
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    return unicodedata.normalize("NFC", text)
-
-
-def binary_kind(data: bytes) -> str | None:
-    """What binary format ``data`` starts with ("a PDF document"), "" for NULs, else None."""
-    for magic, kind in _MAGIC:
-        if data.startswith(magic):
-            return kind
-    if any(data.startswith(bom) for bom, _ in _BOMS):
-        return None  # UTF-16/32 text is full of NUL bytes
-    return "" if b"\x00" in data[:65536] else None
-
-
-def document_from_text(
-    text: str,
-    *,
-    title: str | None = None,
-    url: str | None = None,
-    date: str | None = None,
-    author: str | None = None,
-    source_kind: str = "text",
-    source_ref: str | None = None,
-) -> Document:
-    """A plain-text or Markdown document, with metadata from the top of the text.
-
-    Explicit arguments win over what the text says. Front matter or ``Key: value``
-    header lines and a title line stay in ``text`` but ``body_start`` skips them.
-
-    Raises:
-        EmptyDocument: no text, only whitespace, or only a header.
-        InputError: ``date`` or ``url`` given but unusable.
-    """
-    return _text_document(
-        text,
-        name=source_ref or "The text",
-        title=title,
-        url=url,
-        date=date,
-        author=author,
-        source_kind=source_kind,
-        source_ref=source_ref,
-    )
 
 
 def with_metadata(
@@ -198,20 +71,6 @@ def with_metadata(
     if (iso := given_date(date)) is not None:
         changes["date"] = iso
     return replace(document, **changes) if changes else document
-
-
-def given_date(value: str | None) -> str | None:
-    """A date a user typed, as ISO ("2025-07-12"); None if blank.
-
-    Raises:
-        InputError: it is not a date.
-    """
-    if value is None or not value.strip():
-        return None
-    iso = normalize_date(value)
-    if iso is None:
-        raise InputError(f"Could not read the date {value.strip()!r}; write it as YYYY-MM-DD")
-    return iso
 
 
 def documents_from_jsonl(
@@ -257,10 +116,22 @@ def documents_from_bytes(
 class FolderListing:
     """The files a folder walk reads, and what it passed over."""
 
+    root: Path
     files: tuple[Path, ...]  # supported extensions, sorted, hidden ones left out
     skipped: int = 0  # other files (not hidden) that are not read
     problem: InputError | None = None  # why the walk stopped early
     unreadable: tuple[Outcome, ...] = ()  # folders that could not be listed, and why
+
+    def refusals(self) -> list[Outcome]:
+        """What the walk reports besides its files: folders it could not list, then why it
+        stopped early, or that it found nothing to read."""
+        outcomes = list(self.unreadable)
+        if self.problem is not None:
+            outcomes.append((str(self.root), self.problem))
+        elif not self.files and not self.unreadable:
+            message = f"No {SUPPORTED_LIST} files found in {self.root}"
+            outcomes.append((str(self.root), InputError(message)))
+        return outcomes
 
 
 def list_folder(root: str | Path) -> FolderListing:
@@ -275,7 +146,7 @@ def list_folder(root: str | Path) -> FolderListing:
         unreadable.append((where, InputError(f"Could not read the folder {where}: {reason}")))
 
     skipped, problem = _walk_folder(root, files, cannot_list)
-    return FolderListing(tuple(files), skipped, problem, tuple(unreadable))
+    return FolderListing(root, tuple(files), skipped, problem, tuple(unreadable))
 
 
 def _walk_folder(
@@ -324,58 +195,13 @@ def documents_from_url(url: str, *, config: KnowledgeConfig) -> Document:
     page = fetch_url(url, config)
     kind = binary_kind(page.body)
     if kind is not None:
-        detail = f" ({kind})" if kind else ""
-        raise UnsupportedContent(f"{page.url} looks like a binary file{detail}, not a web page")
+        raise not_text(page.url, kind, "a web page")
     if page.content_type in ("text/html", "application/xhtml+xml") or (
         page.content_type is None and _HTML_START.match(page.body[:4096])
     ):
         return html_to_document(page.body, url=page.url, charset=page.charset, source_kind="url")
     text = decode_text(page.body, declared_charset=page.charset, name=page.url)
-    return _text_document(text, name=page.url, url=page.url, source_kind="url")
-
-
-def _text_document(
-    text: str,
-    *,
-    name: str,
-    title: str | None = None,
-    url: str | None = None,
-    date: str | None = None,
-    author: str | None = None,
-    source_kind: str = "text",
-    source_ref: str | None = None,
-) -> Document:
-    text = text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
-    text = unicodedata.normalize("NFC", text)
-    if not text.strip():
-        raise EmptyDocument(f"{name} is empty")
-    if date is not None and date.strip():
-        iso = normalize_date(date)
-        if iso is None:
-            raise InputError(f"Could not read the date {date.strip()!r}; write it as YYYY-MM-DD")
-        date = iso
-    url = (url or "").strip() or None
-    if url is not None and not re.match(r"https?://[^\s/]+", url, re.I):
-        raise InputError(f"{url} is not a web address (http:// or https://)")
-    found = header_metadata(text)
-    if not text[found.body_start :].strip():
-        raise EmptyDocument(f"{name} has a header but no text")
-    title = " ".join((title or "").split()) or found.title
-    if title is None:
-        # Markdown marks and rules make poor title words.
-        body = _MD_HEADING_MARK.sub("", text[found.body_start :])
-        title = fallback_title(" ".join(ln for ln in body.split("\n") if _has_word(ln)))
-    return Document(
-        text=text,
-        title=title,
-        url=url or found.url,
-        date=date or found.date,
-        author=" ".join((author or "").split()) or found.author,
-        language=found.language,
-        source_kind=source_kind,
-        source_ref=source_ref,
-        body_start=found.body_start,
-    )
+    return document_from_text(text, name=page.url, url=page.url, source_kind="url")
 
 
 def _jsonl_record(line: str, label: str) -> Document | KnowledgeError:
@@ -399,7 +225,7 @@ def _jsonl_record(line: str, label: str) -> Document | KnowledgeError:
     if not (fields["text"] or "").strip():
         return EmptyDocument(f'{label}: the "text" field is missing or empty')
     try:
-        return _text_document(
+        return document_from_text(
             fields["text"],
             name=label,
             title=fields["title"],
@@ -433,8 +259,7 @@ def _documents_from_bytes(
     kind = EXTENSIONS.get(suffix) or CONTENT_TYPES.get(media or "")
     binary = binary_kind(data)
     if binary is not None:
-        detail = f" ({binary})" if binary else ""
-        raise UnsupportedContent(f"{name} looks like a binary file{detail}, not text")
+        raise not_text(name, binary)
     if kind is None:  # no extension, or one we have no rule for: sniff
         kind = "html" if _HTML_START.match(data[:4096]) else "text"
     log.debug("Reading %s (%d bytes) as %s", name, len(data), kind)
@@ -449,7 +274,7 @@ def _documents_from_bytes(
             raise EmptyDocument(f"No readable text found in {name}") from None
         return [(name, doc)]
     text = decode_text(data, declared_charset=charset, name=name)
-    doc = _text_document(text, name=name, source_kind="file", source_ref=source_ref or name)
+    doc = document_from_text(text, name=name, source_kind="file", source_ref=source_ref or name)
     return [(name, doc)]
 
 
@@ -457,23 +282,12 @@ def _walk(root: Path, config: KnowledgeConfig) -> Iterator[Outcome]:
     listing = list_folder(root)
     for path in listing.files:
         yield from _file_outcomes(path, config)
-    yield from listing.unreadable
-    if listing.problem is not None:
-        yield str(root), listing.problem
-    elif not listing.files and not listing.unreadable:
-        yield str(root), InputError(f"No {SUPPORTED_LIST} files found in {root}")
+    yield from listing.refusals()
 
 
 def _label(path: Path) -> str:
-    """The path as text fit to show and store: undecodable name bytes become U+FFFD.
-
-    A file name that is not UTF-8 reaches Python as lone surrogates, which no
-    database, terminal or JSON encoder accepts.
-    """
-    try:
-        return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    except UnicodeEncodeError:
-        return str(path).encode("utf-8", "replace").decode("utf-8")
+    """The path as text fit to show and store (a file name need not be UTF-8)."""
+    return printable(str(path))
 
 
 def _unsupported_type(name: str) -> UnsupportedContent | None:
@@ -500,312 +314,3 @@ def _file_outcomes(path: Path, config: KnowledgeConfig) -> list[Outcome]:
     except OSError as exc:
         return [(label, InputError(f"Could not read {label}: {exc.strerror or exc}"))]
     return documents_from_bytes(label, data, config=config)
-
-
-def _decode(data: bytes, declared_charset: str | None, name: str) -> str:
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data.decode(codec)
-            except UnicodeDecodeError:
-                raise UnsupportedContent(f"{name} is not valid {codec.upper()} text") from None
-    declared = codec_for(declared_charset)
-    if declared and declared.startswith(("utf-16", "utf-32")):
-        try:
-            return data.decode(declared)
-        except UnicodeError:
-            pass
-    kind = binary_kind(data)
-    if kind is not None:
-        detail = f" ({kind})" if kind else ""
-        raise UnsupportedContent(f"{name} looks like a binary file{detail}, not text")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    if declared:
-        try:
-            return data.decode(declared)
-        except (UnicodeError, LookupError):
-            log.debug("%s is not %s as declared", name, declared)
-    text = decode_legacy(data, name=name)
-    if text is not None:
-        return text
-    raise UnsupportedContent(f"{name} is not in a text encoding we can read; save it as UTF-8")
-
-
-# --- Metadata at the top of a text -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TextHeader:
-    """What the top of a text says about it, and where its body starts."""
-
-    title: str | None = None
-    date: str | None = None
-    author: str | None = None
-    url: str | None = None
-    language: str | None = None
-    body_start: int = 0
-
-
-_KEYS = {
-    "title": "title",
-    "headline": "title",
-    "date": "date",
-    "published": "date",
-    "author": "author",
-    "by": "author",
-    "url": "url",
-    "link": "url",
-    "source": "url",
-    "language": "language",
-    "lang": "language",
-}
-_KEY_VALUE = re.compile(r"^([A-Za-z_][\w .-]{0,40}?)\s*:(?:\s+(.*?))?\s*$")
-_MD_HEADING = re.compile(r"^#{1,6}\s+(.+?)(?:\s+#+)?\s*$")
-_MD_HEADING_MARK = re.compile(r"(?m)^#{1,6}\s+")
-_SETEXT = re.compile(r"^(?:=+|-+)\s*$")
-_DATE_TOKEN = r"(\d{4}-\d{2}(?:-\d{2})?)(?!-?\d)"
-_DATE_ONLY = re.compile(rf"^(?:date\s*:?\s*)?{_DATE_TOKEN}\s*$", re.I)
-_DATE_PREFIX = re.compile(
-    rf"^(?:date\s*:?\s*)?{_DATE_TOKEN}(?:\s*[:|\u2013\u2014-]\s*|\s+)(\S.*)$", re.I
-)
-_LANG_CODE = re.compile(r"^([A-Za-z]{2,3})(?:[-_][A-Za-z0-9]+)*$")
-_MAX_TITLE = 200
-_FRONT_MATTER_LINES = 100
-
-
-def header_metadata(text: str) -> TextHeader:
-    """Read front matter, ``Key: value`` lines or a title line from the top of ``text``."""
-    fields: dict[str, str] = {}
-    pos = _front_matter(text, fields)
-    if pos is None:
-        pos = _header_lines(text, fields)
-    title = _clean_title(fields.get("title", "")) or None
-    date = normalize_date(fields.get("date", ""))
-    if title is None:
-        title, line_date, pos = _title_line(text, pos)
-        date = date or line_date
-    else:
-        pos = _skip_repeated_title(text, pos, title)
-    url = fields.get("url", "")
-    language = _LANG_CODE.match(fields.get("language", "").strip())
-    while pos < len(text) and text[pos].isspace():
-        pos += 1
-    return TextHeader(
-        title=title,
-        date=date,
-        author=" ".join(fields.get("author", "").split()) or None,
-        url=url if re.match(r"https?://\S+$", url, re.I) else None,
-        language=language.group(1).lower() if language else None,
-        body_start=pos,
-    )
-
-
-_MONTHS = {
-    name: number
-    for number, names in enumerate(
-        (
-            ("january", "jan", "ianuarie", "ian"),
-            ("february", "feb", "februarie"),
-            ("march", "mar", "martie"),
-            ("april", "apr", "aprilie"),
-            ("may", "mai"),
-            ("june", "jun", "iunie", "iun"),
-            ("july", "jul", "iulie", "iul"),
-            ("august", "aug"),
-            ("september", "sep", "sept", "septembrie"),
-            ("october", "oct", "octombrie"),
-            ("november", "nov", "noiembrie", "noi"),
-            ("december", "dec", "decembrie"),
-        ),
-        start=1,
-    )
-    for name in names
-}
-_ISO_DATE = re.compile(r"^(\d{4})(?:[-/](\d{1,2})(?:[-/](\d{1,2}))?)?(?:[T ]\d{1,2}:\d{2}.*)?$")
-_DMY_NUMERIC = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
-_DAY_MONTH_YEAR = re.compile(r"^(?:(\d{1,2})(?:st|nd|rd|th)?\.?\s+)?([^\W\d_]+)\.?,?\s+(\d{4})$")
-_MONTH_DAY_YEAR = re.compile(r"^([^\W\d_]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
-_WEEKDAY = re.compile(r"^([^\W\d_]+),\s*")
-
-
-def normalize_date(value: str) -> str | None:
-    """An ISO date ("2025-07-12", "2025-07", "2025") from common ways of writing one.
-
-    Accepts ISO dates and timestamps, ``12 July 2025``, ``July 12, 2025``,
-    ``12.07.2025``, month names in English and Romanian. None if unreadable.
-    """
-    value = " ".join(value.split()).strip()
-    if not value:
-        return None
-    weekday = _WEEKDAY.match(value)
-    if weekday and weekday.group(1).lower() not in _MONTHS:
-        value = value[weekday.end() :]  # "Saturday, 12 July 2025"
-    year = month = day = None
-    if match := _ISO_DATE.match(value):
-        year, month, day = (int(g) if g else None for g in match.groups())
-    elif match := _DMY_NUMERIC.match(value):
-        day, month, year = (int(g) for g in match.groups())
-    elif (match := _DAY_MONTH_YEAR.match(value)) and match.group(2).lower() in _MONTHS:
-        day = int(match.group(1)) if match.group(1) else None
-        month, year = _MONTHS[match.group(2).lower()], int(match.group(3))
-    elif (match := _MONTH_DAY_YEAR.match(value)) and match.group(1).lower() in _MONTHS:
-        month, day, year = _MONTHS[match.group(1).lower()], int(match.group(2)), int(match.group(3))
-    else:
-        return None
-    try:
-        Date(year, month or 1, day or 1)
-    except ValueError:
-        return None
-    if month is None:
-        return f"{year:04d}"
-    return f"{year:04d}-{month:02d}" + (f"-{day:02d}" if day else "")
-
-
-def _lines(text: str, start: int) -> Iterator[tuple[int, int, int]]:
-    """(start, end without newline, start of the next line) for each line from ``start``."""
-    pos = start
-    while pos < len(text):
-        end = text.find("\n", pos)
-        if end == -1:
-            yield pos, len(text), len(text)
-            return
-        yield pos, end, end + 1
-        pos = end + 1
-
-
-def _front_matter(text: str, fields: dict[str, str]) -> int | None:
-    """YAML-style front matter between ``---`` lines: where it ends, or None."""
-    lines = _lines(text, 0)
-    first = next(lines, None)
-    if first is None or text[first[0] : first[1]].rstrip() != "---":
-        return None
-    found: dict[str, str] = {}
-    for count, (start, end, following) in enumerate(lines):
-        line = text[start:end]
-        if count > _FRONT_MATTER_LINES:
-            return None
-        if line.rstrip() in ("---", "..."):
-            if not found and count == 0:
-                return None  # a bare rule, not front matter
-            for key, value in found.items():
-                fields.setdefault(key, value)
-            return following
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#") or line[0] in " \t" or stripped[0] == "-":
-            continue  # blank, comment, nested value or list item
-        match = _KEY_VALUE.match(line)
-        if match is None:
-            return None
-        key = _KEYS.get(match.group(1).strip().lower())
-        if key:
-            found.setdefault(key, _unquote(match.group(2) or ""))
-        found.setdefault("", "")  # remember that there was a key at all
-    return None
-
-
-def _header_lines(text: str, fields: dict[str, str]) -> int:
-    """``Title: …`` / ``Date: …`` lines opening the text: where they end (0 if none)."""
-    pos = 0
-    consumed = False
-    for start, end, following in _lines(text, 0):
-        line = text[start:end].strip()
-        if not line:
-            if consumed:
-                break
-            continue
-        match = _KEY_VALUE.match(line)
-        key = _KEYS.get(match.group(1).strip().lower()) if match else None
-        if key is None or not match.group(2):
-            break
-        fields.setdefault(key, match.group(2))
-        consumed = True
-        pos = following
-    return pos
-
-
-def _title_line(text: str, pos: int) -> tuple[str | None, str | None, int]:
-    """A title from the first line at ``pos``: (title, date from it, where the body starts)."""
-    lines = ((s, e, n) for s, e, n in _lines(text, pos) if text[s:e].strip())
-    first = next(lines, None)
-    if first is None:
-        return None, None, pos
-    start, end, following = first
-    line = text[start:end].strip()
-    after = next(lines, None)
-    dated = _DATE_ONLY.match(line)
-    line_date = normalize_date(dated.group(1)) if dated else None
-    if line_date is not None:
-        # "2025-07-12" alone on the first line: the date, then perhaps a title.
-        if after is None:
-            return None, line_date, pos
-        pos = following
-        start, end, following = after
-        line = text[start:end].strip()
-        after = next(lines, None)
-    heading = _MD_HEADING.match(line)
-    if heading:
-        candidate = heading.group(1)
-    elif after and after[0] == following and _SETEXT.match(text[after[0] : after[1]].strip()):
-        candidate = line  # a Setext heading: the title underlined with === or ---
-        following = after[2]
-        after = next(lines, None)
-    else:
-        candidate = line
-    date = line_date
-    if date is None and (match := _DATE_PREFIX.match(candidate)):
-        date = normalize_date(match.group(1))
-        if date is not None:
-            candidate = match.group(2)
-    candidate = _clean_title(candidate)
-    looks_like_title = (
-        0 < len(candidate) <= _MAX_TITLE
-        and _has_word(candidate)
-        # A dated first line is a headline even when it ends with a full stop.
-        and (
-            heading is not None
-            or (date is not None and line_date is None)
-            or not candidate.endswith((".", ",", ";", ":"))
-        )
-        and not line.startswith(("- ", "* ", "> ", "|"))
-    )
-    if not looks_like_title:
-        return None, line_date, pos
-    # A lone short line is the whole text, not a title over nothing.
-    return candidate, date, (following if after is not None else pos)
-
-
-def _skip_repeated_title(text: str, pos: int, title: str) -> int:
-    """Past a first line that repeats the header's title (``# Title`` under front matter)."""
-    for start, end, following in _lines(text, pos):
-        line = text[start:end].strip()
-        if not line:
-            continue
-        heading = _MD_HEADING.match(line)
-        words = _clean_title(heading.group(1) if heading else line).casefold().split()
-        has_body = bool(text[following:].strip())
-        return following if has_body and words == title.casefold().split() else pos
-    return pos
-
-
-def _has_word(value: str) -> bool:
-    return any(ch.isalnum() for ch in value)
-
-
-def _clean_title(value: str) -> str:
-    value = " ".join(value.split())
-    for mark in ("**", "__", "*", "_", "`"):
-        if len(value) > 2 * len(mark) and value.startswith(mark) and value.endswith(mark):
-            value = value[len(mark) : -len(mark)].strip()
-    return value
-
-
-def _unquote(value: str) -> str:
-    value = value.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    if value.startswith("[") and value.endswith("]"):
-        return ", ".join(_unquote(part) for part in value[1:-1].split(",") if part.strip())
-    return value

@@ -31,8 +31,8 @@ class Link:
 class Document:
     """An article ready to be stored: text plus metadata, before splitting.
 
-    Produced by ``knowledge.extract`` / ``knowledge.sources`` from text, HTML,
-    files, URLs or JSON Lines records.
+    Produced by ``knowledge.plaintext``, ``knowledge.extract`` and
+    ``knowledge.sources`` from text, HTML, files, URLs or JSON Lines records.
     """
 
     text: str
@@ -41,7 +41,6 @@ class Document:
     canonical_url: str | None = None
     date: str | None = None  # ISO 8601, possibly partial: "2025", "2025-07", "2025-07-12"
     author: str | None = None
-    language: str | None = None  # ISO 639-1 guess for the whole document
     source_kind: str = "text"  # "text" | "file" | "html" | "url" | "jsonl"
     source_ref: str | None = None  # file path, "file.jsonl:3", or a message link
     #: Where the body starts in ``text``: a title line or front matter before it

@@ -340,7 +340,7 @@ def test_a_folder_without_readable_files_is_named_in_its_refusal(cli, tmp_path):
     (tmp_path / "d").mkdir()
     (tmp_path / "d" / "slides.pptx").write_bytes(b"PK\x03\x04")
     result = cli("ingest", "d")
-    assert result.lines == ["refused  d: no .txt, .md, .html, .jsonl files there"]
+    assert result.lines == ["refused  No .txt, .md, .html, .jsonl files found in d"]
     assert "1 other file in folders skipped" in result.err
 
 

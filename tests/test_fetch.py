@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
+from knowledge.addresses import address_problem
 from knowledge.config import KnowledgeConfig
 from knowledge.errors import (
     BlockedAddress,
@@ -24,7 +25,8 @@ from knowledge.errors import (
     Unreachable,
     UnsupportedContent,
 )
-from knowledge.fetch import address_problem, fetch_url, format_size, parse_content_type
+from knowledge.fetch import fetch_url, parse_content_type
+from knowledge.limits import format_size
 from tests._http_server import (
     endless,
     page,

@@ -173,22 +173,7 @@ def test_the_layers():
     assert not any(extra.values()), f"imports across layers: {extra}"
 
 
-@pytest.mark.parametrize(
-    "package",
-    [
-        pytest.param(
-            "knowledge",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="knowledge.charsets, extract and sources import each other; fixed on "
-                "another branch of issue 8: remove this mark when it lands",
-            ),
-        ),
-        "bot",
-        "archivist",
-        "runtime",
-    ],
-)
+@pytest.mark.parametrize("package", PACKAGES)
 def test_no_modules_of_a_package_import_each_other_in_a_circle(package):
     circles = cycles(within(import_graph(ROOT, PACKAGES), package))
     assert not circles, f"modules of {package} import each other: {describe(circles)}"

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.passages import (
-    MAX_LINKS,
-    detect_language,
-    find_links,
-    split_passages,
-    split_sentences,
-)
+from knowledge.language import detect_language
+from knowledge.links import MAX_LINKS, find_links
+from knowledge.passages import split_passages
+from knowledge.sentences import split_sentences
 from knowledge.types import Link, PassageDraft
 
 # A Romanian news note quoting English tweets, as pasted from a news site.

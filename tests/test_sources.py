@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.config import KnowledgeConfig
+from knowledge.dates import normalize_date
+from knowledge.decode import decode_text
 from knowledge.errors import (
     EmptyDocument,
     HTTPStatusError,
@@ -19,15 +21,13 @@ from knowledge.errors import (
     TooLarge,
     UnsupportedContent,
 )
+from knowledge.plaintext import document_from_text
 from knowledge.sources import (
-    decode_text,
-    document_from_text,
     documents_from_bytes,
     documents_from_jsonl,
     documents_from_path,
     documents_from_url,
     list_folder,
-    normalize_date,
 )
 from knowledge.types import Document
 from tests._http_server import page, redirect
@@ -206,7 +206,6 @@ def test_header_lines_give_metadata():
     assert doc.date == "2025-07-12"
     assert doc.author == "Ana Pop"
     assert doc.url == "https://port.example/news/cranes"
-    assert doc.language == "ro"
     assert doc.text[doc.body_start :].startswith("The port authority thanked")
 
 
@@ -560,7 +559,6 @@ def test_url_article_is_extracted_with_its_metadata(server):
     assert doc.title == "Podul de la Brăila, deschis traficului"
     assert doc.author == "Ioana Mărgărit"
     assert doc.date == "2025-07-12"
-    assert doc.language == "ro"
     assert "Şoferii spun că drumul spre Tulcea s-a scurtat" in doc.text
     assert "forty loaded trucks" in doc.text
     for furniture in ("Acasă", "Reduceri la anvelope", "drepturile rezervate"):

@@ -17,6 +17,7 @@ from bot import checks
 from bot.errors import Refused
 from bot.render import render_ingested, render_outcomes
 from knowledge.errors import KnowledgeError
+from knowledge.filetypes import SUPPORTED_CHOICE
 from knowledge.types import IngestOutcome
 
 if TYPE_CHECKING:
@@ -32,10 +33,10 @@ STORED, DUPLICATE = (
     "\N{WHITE HEAVY CHECK MARK}",
     "\N{CLOCKWISE RIGHTWARDS AND LEFTWARDS OPEN CIRCLE ARROWS}",
 )
-NOTHING_TO_STORE = "That message has no link or .txt, .md, .html or .jsonl file to store."
+NOTHING_TO_STORE = f"That message has no link or {SUPPORTED_CHOICE} file to store."
 _LINK = re.compile(r"https?://[^\s<>]+")
 USAGE = (
-    "Give a link (`!ingest https://…`) or attach .txt, .md, .html or .jsonl files "
+    f"Give a link (`!ingest https://…`) or attach {SUPPORTED_CHOICE} files "
     "to the `!ingest` message. For pasted text use `/ingest text:… title:…`."
 )
 
@@ -99,7 +100,7 @@ class Ingest(commands.Cog):
         url="A web page to store",
         text="Article text to store (pasted)",
         title="The article's title, instead of the one found",
-        file="A .txt, .md, .html or .jsonl file to store",
+        file=f"A {SUPPORTED_CHOICE} file to store",
         date="The article's date (2025-07-12), instead of the one found",
         author="The article's author, instead of the one found",
     )
@@ -140,9 +141,11 @@ class Ingest(commands.Cog):
 
     # --- prefix ---------------------------------------------------------------------
 
-    @commands.command(name="ingest")
+    @commands.command(
+        name="ingest",
+        help=f"Store an article: !ingest <link>, or !ingest with {SUPPORTED_CHOICE} files.",
+    )
     async def ingest_prefix(self, ctx: commands.Context, url: str | None = None) -> None:
-        """Store an article: !ingest <link>, or !ingest with .txt/.md/.html/.jsonl files."""
         async with self.bot.busy():
             attachments = ctx.message.attachments[:MAX_ATTACHMENTS]
             if url is None and not attachments:

@@ -63,8 +63,8 @@ class SyntheticEmbedder:
 def build(path: Path, articles: int, seed: int) -> None:
     from sqlalchemy.orm import sessionmaker
 
+    from knowledge.backfill import embed_pending
     from knowledge.passages import split_sentences
-    from knowledge.semantic import embed_pending
 
     url = f"sqlite:///{path}"
     started = time.perf_counter()

@@ -63,7 +63,7 @@ class SyntheticEmbedder:
 def build(path: Path, articles: int, seed: int) -> None:
     from sqlalchemy.orm import sessionmaker
 
-    from knowledge.semantic import embed_pending
+    from knowledge.backfill import embed_pending
     from knowledge.sentences import split_sentences
 
     url = f"sqlite:///{path}"

@@ -10,7 +10,7 @@ With semantic search on (the default where the model runs), every question is
 embedded by the real model, as in production. The stored passages are not:
 embedding 100,000 passages takes hours on this machine, so they get random
 unit vectors per sentence, quantised and stored exactly as real ones are
-(``semantic.embed_pending``, ``vectorstore.add_vectors``). The search does the same
+(``backfill.embed_pending``, ``vectorstore.add_vectors``). The search does the same
 work on them; only the answers mean nothing. The model's own speed is measured
 apart, on a sample of the stored sentences.
 
@@ -200,10 +200,10 @@ class Throughput:
 
 def embedding_throughput(url: str, sample: int) -> Throughput:
     """Embed the first stored passages, ``sample`` sentences or a few more, as
-    the background embedding does (``semantic.embed_pending``), without storing."""
+    the background embedding does (``backfill.embed_pending``), without storing."""
     from sqlalchemy.orm import sessionmaker
 
-    from knowledge import database, embedding, semantic, vectorstore
+    from knowledge import backfill, database, embedding, vectorstore
     from knowledge.sentences import split_sentences
 
     engine = database.open_engine(url)
@@ -224,7 +224,7 @@ def embedding_throughput(url: str, sample: int) -> Throughput:
     load_s = time.perf_counter() - started
     started = time.perf_counter()
     for at in range(0, len(taken), embedding.BATCH):
-        semantic.embed_pending(model, taken[at : at + embedding.BATCH])
+        backfill.embed_pending(model, taken[at : at + embedding.BATCH])
     return Throughput(load_s, len(taken), sentences, time.perf_counter() - started)
 
 

@@ -20,7 +20,8 @@ from knowledge.types import Excerpt, Link, Span
 
 if TYPE_CHECKING:
     from knowledge.models import Article, Passage
-    from knowledge.search import Query, Scored
+    from knowledge.query import Query
+    from knowledge.search import Scored
 
 #: Longest quote built from whole sentences, in characters.
 MAX_QUOTE = 480

@@ -19,12 +19,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from knowledge import (
     database,
     embedding,
+    expansion,
     feedback,
     fulltext,
     ingest,
     limits,
     ranking,
-    search,
     store,
     text,
     vectorstore,
@@ -56,7 +56,7 @@ from knowledge.types import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from knowledge.semantic import EmbeddingWorker
+    from knowledge.backfill import EmbeddingWorker
     from knowledge.types import ArticleChoice, Document, Forgotten, GapReport, HelpfulPair
 
 log = logging.getLogger(__name__)
@@ -102,7 +102,7 @@ class Archivist:
         self._engine = database.open_engine(self.config.database_url)
         database.migrate(self._engine)
         self._sessions = sessionmaker(self._engine, expire_on_commit=False)
-        self._expander = search.Expander()
+        self._expander = expansion.Expander()
         self._embedder = embedder
         self._vectors = None
         if embedder is not None:
@@ -415,7 +415,7 @@ class Archivist:
         None when semantic search is off."""
         if self._embedder is None:
             return None
-        from knowledge.semantic import EmbeddingWorker
+        from knowledge.backfill import EmbeddingWorker
 
         return EmbeddingWorker(self.embed_pending, self.generation, idle=idle)
 
@@ -431,7 +431,7 @@ class Archivist:
         (0: none is waiting, or semantic search is off). Safe to stop between calls."""
         if self._embedder is None:
             return 0
-        from knowledge.semantic import embed_some
+        from knowledge.backfill import embed_some
 
         try:
             return embed_some(self._sessions, self._embedder, limit)

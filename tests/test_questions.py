@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import Archivist, KnowledgeConfig, text
-from knowledge.search import asked_kinds, similarity
+from knowledge import Archivist, KnowledgeConfig
+from knowledge.expansion import similarity
+from knowledge.query import asked_kinds
+from knowledge.question import query_terms, question_language
 
 HARBOUR = """\
 Title: The harbour council and the old ferry
@@ -130,7 +132,7 @@ def test_irregular_forms_match_both_ways(base, form, languages):
 
 @pytest.mark.parametrize("verb", ["run", "ran", "go", "went", "buy", "ging"])
 def test_verbs_that_stop_lists_hold_are_searched(verb):
-    assert verb in text.query_terms(f"when the ferry {verb} north")
+    assert verb in query_terms(f"when the ferry {verb} north")
 
 
 # --- chat filler ----------------------------------------------------------------------
@@ -147,7 +149,7 @@ def test_verbs_that_stop_lists_hold_are_searched(verb):
 )
 def test_chat_filler_is_not_searched_and_does_not_change_the_answer(harbour, chatty):
     plain = "how many pickers started work in the orchard?"
-    assert text.query_terms(chatty) == text.query_terms(plain)
+    assert query_terms(chatty) == query_terms(plain)
     assert asked_kinds(chatty) == asked_kinds(plain) == {"number"}
     asked, expected = harbour.ask(chatty), harbour.ask(plain)
     assert [(e.passage_id, e.quote) for e in asked.excerpts] == [
@@ -171,8 +173,8 @@ def test_chat_filler_is_not_searched_and_does_not_change_the_answer(harbour, cha
     ],
 )
 def test_questions_in_any_stop_listed_language_lose_their_stop_words(question, language, dropped):
-    assert text.question_language(question) == language
-    assert dropped not in text.query_terms(question)
+    assert question_language(question) == language
+    assert dropped not in query_terms(question)
 
 
 # --- spelling conventions -----------------------------------------------------------
@@ -226,7 +228,7 @@ UNRELATED = [
 
 
 # With semantic search on, a passage close enough in meaning is answered by
-# design (ranking.SURE_Z): "the studio will release its comedy" is, for the
+# design (relevance.SURE_Z): "the studio will release its comedy" is, for the
 # model, close to a xylophone release. Generic words no longer add to it.
 @pytest.mark.parametrize(
     ("semantic", "question"),

@@ -2,7 +2,7 @@
 
 The passages are stored in a real SQLite file (semantic search off, so the
 words alone decide); each step is then called on its own: ``search.rank``
-orders the candidates, ``ranking._lexically_relevant`` keeps or refuses them,
+orders the candidates, ``relevance.lexically_relevant`` keeps or refuses them,
 ``answer.excerpt`` picks the sentences to quote.
 """
 
@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
-from knowledge import Archivist, KnowledgeConfig, answer, fulltext, ranking, search, store
+from knowledge import Archivist, KnowledgeConfig, answer, fulltext, relevance, search, store
+from knowledge.expansion import Expander
+from knowledge.query import Query, build_query
 
 HARBOUR_NOTES = """Harbour notes
 
@@ -44,18 +46,18 @@ def session(sqlite_url):
     engine.dispose()
 
 
-def ranked(session: Session, question: str) -> tuple[search.Query, list[search.Scored]]:
-    expander = search.Expander()
-    query = search.build_query(session, expander, question, expander.passage_count(session))
+def ranked(session: Session, question: str) -> tuple[Query, list[search.Scored]]:
+    expander = Expander()
+    query = build_query(session, expander, question, expander.passage_count(session))
     return query, search.rank(session, fulltext.for_dialect("sqlite"), query, ["global"])
 
 
-def quote(session: Session, query: search.Query, scored: search.Scored) -> str:
+def quote(session: Session, query: Query, scored: search.Scored) -> str:
     [(passage, article)] = store.load_passages(session, [scored.passage_id]).values()
     return answer.excerpt(query, query.word_index(), scored, passage, article).quote
 
 
-def texts(session: Session, query: search.Query, scored: list[search.Scored]) -> list[str]:
+def texts(session: Session, query: Query, scored: list[search.Scored]) -> list[str]:
     return [quote(session, query, s) for s in scored]
 
 
@@ -71,7 +73,7 @@ def test_rank_puts_the_passage_with_every_word_first(session):
 
 def test_relevance_keeps_what_covers_the_question_and_drops_the_rest(session):
     query, candidates = ranked(session, "ferry timetable")
-    kept = ranking._lexically_relevant(query, candidates, 0.25, same_language=True)
+    kept = relevance.lexically_relevant(query, candidates, 0.25, same_language=True)
     # "ferry" alone covers too little of the question to be worth quoting.
     assert texts(session, query, kept) == [TIMETABLE]
 
@@ -80,7 +82,7 @@ def test_relevance_keeps_what_covers_the_question_and_drops_the_rest(session):
 def test_relevance_refuses_a_weak_match_above_the_floor(session, floor, shown):
     # Two of the question's five words: enough at the default floor, not at 0.9.
     query, candidates = ranked(session, "plum cake prices at the market")
-    kept = ranking._lexically_relevant(query, candidates, floor, same_language=True)
+    kept = relevance.lexically_relevant(query, candidates, floor, same_language=True)
     assert texts(session, query, kept) == shown
 
 
@@ -88,7 +90,7 @@ def test_relevance_never_quotes_a_passage_for_its_title_alone(session):
     query, _ = ranked(session, "ferry timetable")
     # The article title holds every word; the passage itself none of them.
     title_only = search.Scored(1, 1, score=5.0, coverage=1.0, body_matches={})
-    assert ranking._lexically_relevant(query, [title_only], 0.25, same_language=True) == []
+    assert relevance.lexically_relevant(query, [title_only], 0.25, same_language=True) == []
 
 
 def test_quote_is_the_sentence_that_answers_with_its_neighbours(session):

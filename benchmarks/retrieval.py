@@ -527,11 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"misses: {len(records)} questions written to {path}")
 
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        report = {
-            "command": command,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "code": xquad.describe_checkout(),
+        figures = {
             "k": k,
             "limit": args.limit,
             "settings": {
@@ -555,8 +551,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for name, run in runs.items()
             },
         }
-        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
-        print(f"figures written to {args.json}")
+        xquad.write_report(args.json, command, figures)
     return 0
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import json
 import logging
 import multiprocessing
 import os
@@ -673,16 +672,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"targets: not measured (need a size of at least {TARGET_SIZE:,} passages)")
 
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        report = {
-            "command": command,
-            "date": datetime.now(UTC).isoformat(timespec="seconds"),
-            "code": xquad.describe_checkout(),
-            "load_average": os.getloadavg(),
-            "results": [asdict(r) for r in results],
-        }
-        args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
-        print(f"figures written to {args.json}")
+        figures = {"load_average": os.getloadavg(), "results": [asdict(r) for r in results]}
+        xquad.write_report(args.json, command, figures)
     return 0
 
 

@@ -120,3 +120,18 @@ def percentile(values: Sequence[float], p: float) -> float:
     low = int(position)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def write_report(path: Path, command: str, figures: dict) -> None:
+    """The figures as JSON at ``path``, with the command, the time and the checkout."""
+    from datetime import UTC, datetime
+
+    report = {
+        "command": command,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": describe_checkout(),
+        **figures,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    print(f"figures written to {path}")

@@ -175,6 +175,7 @@ def prepare(
     canonical = canonical_url(document.canonical_url or document.url)
     url = document.url or document.canonical_url
     languages = Counter(d.language for d in drafts if d.language)
+    title_terms = text.search_text(title)  # every passage's context: read it once
     passages = []
     for draft in drafts:
         passage_text = document.text[draft.start : draft.end]
@@ -186,7 +187,9 @@ def prepare(
                 language=draft.language,
                 links=json.dumps([[ln.url, ln.label, ln.kind] for ln in draft.links]),
                 body_terms=text.search_text(passage_text),
-                context_terms=text.search_text(f"{title}\n{draft.heading or ''}"),
+                context_terms=" ".join(
+                    filter(None, (title_terms, text.search_text(draft.heading or "")))
+                ),
                 features=search.answer_kinds(passage_text),
             )
         )
